@@ -1,0 +1,129 @@
+"""The tamper-evident audit log: a hash chain over audit entries, and its verification (charter rule 6).
+
+Each entry is written as canonical JSON (sorted keys, no spaces, UTF-8) and hashed with sha256 together
+with the hash of the entry before it; the first entry chains to 64 zeros. Editing an entry breaks its
+own hash, deleting one leaves a gap in ``seq``, moving one breaks the chain at the first entry out of
+place, and rewriting an entry *and* its hash breaks the link from the next entry. Only cutting entries
+off the end cannot be seen from the log alone: publish :attr:`VerifyResult.head_hash` somewhere else
+(a notice, a newspaper, another agency) to anchor it.
+
+Pure: no database here. A store appends :class:`ChainedEntry` rows computed by :func:`chain` from its
+last stored hash, in the same transaction as the write the entry describes, and streams them back to
+:func:`verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def utc_now() -> datetime:
+    """The current time as a naive UTC datetime (what a SQL ``TIMESTAMP`` keeps, microseconds)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no whitespace, UTF-8 (no ``\\u`` escapes for Chinese)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what, to which subject, for which purpose; ``detail`` holds JSON values only."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None = None
+    purpose: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def canonical(self) -> str:
+        """The exact text that is hashed. ``at`` is naive UTC with microseconds, as stored."""
+        return canonical_json({
+            "seq": self.seq,
+            "at": self.at.isoformat(timespec="microseconds"),
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "purpose": self.purpose,
+            "detail": dict(self.detail),
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEntry:
+    """An entry with its place in the chain: the previous entry's hash and its own."""
+
+    entry: AuditEntry
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """``ok``, or the first entry that is wrong and why. ``head_hash`` anchors the log from outside."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+    head_hash: str = GENESIS
+
+
+def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
+    """sha256 over the previous hash and the entry's canonical JSON."""
+    return hashlib.sha256((prev_hash + entry.canonical()).encode()).hexdigest()
+
+
+def chain(entries: Iterable[AuditEntry], prev_hash: str = GENESIS) -> list[ChainedEntry]:
+    """Link entries onto a chain whose last hash is ``prev_hash`` (the store's head, or genesis)."""
+    out: list[ChainedEntry] = []
+    for entry in entries:
+        h = entry_hash(entry, prev_hash)
+        out.append(ChainedEntry(entry, prev_hash, h))
+        prev_hash = h
+    return out
+
+
+def verify(
+    entries: Iterable[ChainedEntry], prev_hash: str = GENESIS, start_seq: int = 1
+) -> VerifyResult:
+    """Check a stream of entries in ``seq`` order, in constant memory; stop at the first bad one.
+
+    By default the stream must start at ``seq`` 1 on the genesis hash; pass the ``prev_hash`` and
+    ``start_seq`` of a trusted checkpoint to verify only what came after it.
+    """
+    expected, head, checked = start_seq, prev_hash, 0
+    for ce in entries:
+        seq = ce.entry.seq
+        if seq != expected:
+            if seq > expected:
+                why = (f"entry {expected} is missing (deleted?): found {seq} after {expected - 1}"
+                       if expected > start_seq else f"the log starts at entry {seq}, not {expected}")
+            else:
+                why = f"entry {seq} is out of order (expected {expected})"
+            return VerifyResult(False, checked, expected if seq > expected else seq, why, head)
+        if ce.prev_hash != head:
+            why = (f"entry {seq} does not chain to entry {seq - 1}: an earlier entry was rewritten, "
+                   "moved or removed")
+            return VerifyResult(False, checked, seq, why, head)
+        if entry_hash(ce.entry, ce.prev_hash) != ce.hash:
+            return VerifyResult(False, checked, seq, f"entry {seq} was edited: its content does not "
+                                                     "match its hash", head)
+        head, expected, checked = ce.hash, expected + 1, checked + 1
+    return VerifyResult(True, checked, head_hash=head)
+
+
+def renumber(entries: Iterable[AuditEntry], first_seq: int) -> Iterator[AuditEntry]:
+    """The same entries numbered from ``first_seq`` (a store assigns ``seq`` when it appends)."""
+    for i, e in enumerate(entries):
+        yield AuditEntry(first_seq + i, e.at, e.actor, e.action, e.subject, e.purpose, e.detail)

@@ -1,0 +1,177 @@
+"""Commands over a registry (a store file): publish, ingest, evaluate, check, lists, audit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
+from xinyong.cli.output import console, err_console, print_json
+from xinyong.cli.render import render_assessment, render_decision, render_ingest
+from xinyong.model.identifiers import default_schemes
+from xinyong.service.ingest import Progress as IngestProgress
+from xinyong.service.ingest import ingest_files
+from xinyong.service.registry import Registry
+from xinyong.store.duckdb_store import DuckDBStore
+
+lists_app = typer.Typer(help="Lists (red and black) and the listings in force.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+@contextmanager
+def open_registry(db: Path, actor: str, *, read_only: bool = False) -> Iterator[Registry]:
+    store = DuckDBStore.open(db, read_only=read_only)
+    try:
+        yield Registry(store, actor=actor)
+    finally:
+        store.close()
+
+
+def publish(
+    paths: Annotated[list[Path], typer.Argument(help="Policy files or directories.")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
+) -> None:
+    """Publish policies into the store (refused whole if any breaks the charter). A published version
+    is immutable: change a policy by publishing a new version."""
+    with open_registry(db, actor) as reg:
+        out = reg.publish(paths)
+    if json_out:
+        print_json([p.__dict__ for p in out])
+        return
+    for p in out:
+        console.print(f"{p.policy}@{p.version}: {'published' if p.new else 'already published'}")
+
+
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines or Parquet files of records.")],
+    source: Annotated[str, typer.Option("--source", help="The submitting agency (a catalogue source).")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Ingest records: every row validated (identifier checksum, known type, source allowed, dates,
+    fields); bad rows go to <file>.rejects.csv with row, field and reason; good rows are committed in
+    whole batches. Re-running the same file adds nothing."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        catalogue = reg.policies()[0].catalogue
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                      TimeElapsedColumn(), console=err_console, disable=json_out) as bar:
+            task = bar.add_task("ingest", total=None, info="")
+            started = time.perf_counter()
+
+            def progress(p: IngestProgress) -> None:
+                rate = p.rows_read / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, description=Path(p.file).name, info=(
+                    f"{p.rows_read:,} rows · {p.accepted:,} new · {p.duplicates:,} dup · "
+                    f"{p.rejected:,} rejected · {rate:,.0f} rows/s"))
+
+            summary = ingest_files(reg.store, files, source=source, catalogue=catalogue,
+                                   schemes=default_schemes(), as_of=day, actor=actor, progress=progress)
+    if json_out:
+        print_json(summary.as_dict())
+    else:
+        render_ingest(console, summary)
+    raise typer.Exit(0 if summary.rejected == 0 else 1)
+
+
+def evaluate(
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Evaluate every published policy over the whole population (compiled SQL) and store the snapshot."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg, console.status(f"evaluating as of {day}"):
+        summaries = reg.evaluate(day)
+    if json_out:
+        print_json([s.as_dict() for s in summaries])
+        return
+    for s in summaries:
+        console.print(s.describe())
+
+
+def check(
+    subject: Annotated[str | None, typer.Argument(help="Subject id (scheme:value or bare code).")] = None,
+    action: Annotated[str | None, typer.Argument(help="Action, e.g. transport.flight.purchase.")] = None,
+    purpose: Annotated[str, typer.Option("--purpose", help="Why you ask (required, audited).")] = "",
+    batch: Annotated[Path | None, typer.Option("--batch", help="File of subject ids, one per line "
+                                               "(a manifest); ACTION is then the only argument.")] = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """May SUBJECT do ACTION? Prints the effect (allow / deny / review / benefit) with the measures,
+    imposing agencies and legal basis. Discloses no records and no score."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        if batch is not None:
+            act = action or subject
+            if act is None:
+                raise typer.BadParameter("give the ACTION to check the manifest against")
+            ids = [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            decisions = reg.check_batch(ids, act, purpose, day)
+            if json_out:
+                print_json([{**d.model_dump(mode="json"), "id": d.id} for d in decisions])
+            else:
+                for d in decisions:
+                    console.print(f"{d.subject}\t{d.effect.value}\t{d.id}")
+            return
+        if subject is None or action is None:
+            raise typer.BadParameter("give SUBJECT and ACTION (or --batch FILE ACTION)")
+        decision = reg.check(subject, action, purpose, day)
+    if json_out:
+        print_json({**decision.model_dump(mode="json"), "id": decision.id})
+    else:
+        render_decision(console, decision)
+
+
+def explain_registry(reg_db: Path, actor: str, subject: str, as_of: str | None, json_out: bool) -> None:
+    """`xinyong explain SUBJECT` over the store: the subject's own file under every policy."""
+    day = parse_as_of(as_of)
+    with open_registry(reg_db, actor) as reg:
+        pairs = reg.explain(subject, day)
+    if json_out:
+        print_json([a for _, a in pairs])
+        return
+    for lp, a in pairs:
+        render_assessment(console, lp.policy, a)
+
+
+@lists_app.command("show")
+def lists_show(
+    list_id: Annotated[str, typer.Argument(help="List id, e.g. shixin.")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="Rows to print (all with --json).")] = 20,
+) -> None:
+    """The listings in force on a list, from the latest evaluation (as of --as-of if given)."""
+    day = parse_as_of(as_of) if as_of else None
+    with open_registry(db, actor, read_only=True) as reg:
+        lp, rows = reg.listings(list_id, day)
+    if json_out:
+        print_json([{"subject": r.subject, "list": r.list_id, "kind": r.kind, "since": str(r.since),
+                     "until": str(r.until)} for r in rows])
+        return
+    ldef = lp.policy.list_def(list_id)
+    console.print(f"[bold]{ldef.name}[/] ({list_id}, {ldef.kind.value} list, {lp.policy.ref}): "
+                  f"{len(rows):,} listings in force")
+    table = Table("subject", "since", "until", box=None)
+    for r in rows[:limit]:
+        table.add_row(r.subject, str(r.since), str(r.until))
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
+    """Check the whole hash chain; names the first edited, deleted or reordered entry. Exit 1 if bad."""
+    with open_registry(db, "cli", read_only=True) as reg:
+        result = reg.verify_audit()
+    if json_out:
+        print_json(result.__dict__)
+    elif result.ok:
+        console.print(f"[green]audit log intact[/]: {result.checked:,} entries, head {result.head_hash}")
+    else:
+        console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {result.reason} "
+                      f"({result.checked:,} entries verified before it)")
+    raise typer.Exit(0 if result.ok else 1)

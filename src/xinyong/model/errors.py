@@ -1,0 +1,82 @@
+"""One exception hierarchy for the whole platform.
+
+The core raises domain errors only; the edges (CLI, HTTP) map them to exit codes and problem+json in one
+place. Each error carries a ``field`` or a location so that a user can find what to fix.
+"""
+
+from __future__ import annotations
+
+
+class XinyongError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    title = "xinyong error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidInput(XinyongError):
+    """A value supplied by a user or an agency is malformed (bad identifier, bad date, missing field)."""
+
+    title = "invalid input"
+
+
+class InvalidIdentifier(InvalidInput):
+    """A subject identifier fails its scheme's format or check character."""
+
+    title = "invalid identifier"
+
+
+class NotFound(XinyongError):
+    """A subject, record, list, policy or case that was named does not exist."""
+
+    title = "not found"
+
+
+class PolicyError(XinyongError):
+    """A policy, catalogue or policy-test file does not load; ``problems`` name file and line."""
+
+    title = "invalid policy"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class CharterViolation(XinyongError):
+    """Something would break the charter (DESIGN.md §2); refused whatever the caller's rights."""
+
+    title = "charter violation"
+
+
+class Forbidden(XinyongError):
+    """The principal may not do this (wrong role, scope, subject or action)."""
+
+    title = "forbidden"
+
+
+class Problem:
+    """One located problem in a source file: ``file:line: CODE message``."""
+
+    __slots__ = ("code", "file", "line", "message")
+
+    def __init__(self, file: str, line: int, code: str, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.code} {self.message}"
+
+    def __repr__(self) -> str:
+        return f"Problem({self!s})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "code": self.code, "message": self.message}

@@ -1,0 +1,187 @@
+"""The registry use cases: publish policies, evaluate the population, decide, explain, list.
+
+This is the one place that joins the store (I/O), the policy core (semantics) and the engines (batch
+evaluation). Every read of subject data and every write leaves an audit entry (charter rule 6); reads
+name their purpose.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
+from xinyong.engines.duckdb_engine import RunSummary, run_assessment
+from xinyong.model.assessment import Assessment, Decision
+from xinyong.model.errors import InvalidInput, NotFound, PolicyError
+from xinyong.model.identifiers import SchemeRegistry, default_schemes
+from xinyong.policy.decide import PolicyState, decide_states
+from xinyong.policy.evaluate import evaluate
+from xinyong.policy.lint import lint
+from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
+from xinyong.service.decisions import DecisionIndex
+from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store.protocol import ListingRow
+
+
+@dataclass(frozen=True)
+class Published:
+    policy: str
+    version: str
+    new: bool
+
+
+@dataclass
+class Registry:
+    """Use cases over one store. ``actor`` names who acts, for the audit log."""
+
+    store: DuckDBStore
+    actor: str = "cli"
+    schemes: SchemeRegistry = field(default_factory=default_schemes)
+    _policies: list[LoadedPolicy] | None = None
+
+    # -- policies ----------------------------------------------------------------------------------
+
+    def publish(self, paths: list[Path]) -> list[Published]:
+        """Publish every policy under ``paths``; refused whole if any breaks the charter."""
+        files = find_policy_files(paths)
+        if not files:
+            raise NotFound(f"no policy files under {', '.join(map(str, paths))}", field="paths")
+        loaded = [load_policy(f) for f in files]
+        problems = [p for lp in loaded for p in lint(lp)]
+        if problems:
+            raise PolicyError(problems)
+        out = []
+        with self.store.transaction():
+            for lp in loaded:
+                self.store.put_catalogue(lp.catalogue, actor=self.actor)
+                new = self.store.publish_policy(
+                    lp.policy.id, lp.policy.version, lp.doc.path.read_text(encoding="utf-8"),
+                    lp.catalogue_doc.path.read_text(encoding="utf-8"), actor=self.actor)
+                out.append(Published(lp.policy.id, lp.policy.version, new))
+        self._policies = None
+        return out
+
+    def policies(self) -> list[LoadedPolicy]:
+        """The latest published version of every policy, loaded from the texts the store kept."""
+        if self._policies is None:
+            latest: dict[str, LoadedPolicy] = {}
+            for pv in self.store.policy_versions():  # oldest first: later versions replace earlier
+                latest[pv.policy] = load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml")
+            self._policies = [latest[k] for k in sorted(latest)]
+        if not self._policies:
+            raise NotFound("no policy is published in this store; run `xinyong publish policies/`",
+                           field="policy")
+        return self._policies
+
+    # -- evaluation --------------------------------------------------------------------------------
+
+    def evaluate(self, as_of: date) -> list[RunSummary]:
+        """Evaluate every published policy over the whole population; one snapshot per policy."""
+        out = []
+        for lp in self.policies():
+            run = f"{lp.policy.id}-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+            with self.store.transaction():
+                summary = run_assessment(self.store.connection, lp, as_of, run)
+                self._audit("evaluate", detail={"policy": lp.policy.ref, "as_of": as_of.isoformat(),
+                                                "run": run, "subjects": summary.subjects})
+            out.append(summary)
+        return out
+
+    def assess(self, subject: str, as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
+        """Single-subject evaluation from the subject's own records (reflects a new record at once)."""
+        key = self.schemes.parse(subject).key
+        records, amendments = self.store.records_of(key), self.store.amendments_of(key)
+        return [(lp, evaluate(lp, key, records, amendments, as_of, self.schemes))
+                for lp in self.policies()]
+
+    # -- relying parties ---------------------------------------------------------------------------
+
+    def check(self, subject: str, action: str, purpose: str, as_of: date) -> Decision:
+        """A decision for a relying party: effect, measures and legal basis; no records, no score."""
+        _require_purpose(purpose)
+        pairs = self.assess(subject, as_of)
+        decision = decide_states(pairs[0][1].subject, (PolicyState.of(lp.policy, a) for lp, a in pairs),
+                                 action, purpose, as_of)
+        self._audit("decide", subject=decision.subject, purpose=purpose, detail=_decision_detail(decision))
+        return decision
+
+    def check_batch(self, subjects: Iterable[str], action: str, purpose: str, as_of: date
+                    ) -> list[Decision]:
+        """Decisions for a manifest of subjects, from the snapshot index when one exists for ``as_of``.
+
+        Subjects are validated first; one audit entry per decision is appended in one group.
+        """
+        _require_purpose(purpose)
+        keys = [self.schemes.parse(s).key for s in subjects]
+        index = self.decision_index(as_of)
+        decisions = [index.decision(k, action, purpose) for k in keys]
+        self.store.append_audit([
+            AuditEntry(0, utc_now(), self.actor, "decide", d.subject, purpose, _decision_detail(d))
+            for d in decisions])
+        return decisions
+
+    def decision_index(self, as_of: date) -> DecisionIndex:
+        """Index of every subject's state from the latest runs as of ``as_of`` (evaluating if none)."""
+        policies = self.policies()
+        runs = [self.store.latest_run(lp.policy.id, as_of) for lp in policies]
+        if any(r is None or r.version != lp.policy.version for r, lp in zip(runs, policies, strict=True)):
+            self.evaluate(as_of)
+            runs = [self.store.latest_run(lp.policy.id, as_of) for lp in policies]
+        index = DecisionIndex(policies, as_of)
+        states: dict[str, list[tuple[str | None, frozenset[str]]]] = {}
+        for i, run in enumerate(runs):
+            assert run is not None
+            for subject, tier, lists in self.store.run_states(run.run):
+                per = states.setdefault(subject, [(None, frozenset())] * len(policies))
+                per[i] = (tier, frozenset(lists))
+        for subject, per in states.items():
+            index.set_state(subject, per)
+        return index
+
+    # -- subjects ----------------------------------------------------------------------------------
+
+    def explain(self, subject: str, as_of: date, purpose: str = "subject's own file"
+                ) -> list[tuple[LoadedPolicy, Assessment]]:
+        """The subject's whole file under every policy: score, tier, listings, contributions."""
+        pairs = self.assess(subject, as_of)
+        self._audit("explain", subject=pairs[0][1].subject, purpose=purpose,
+                    detail={"as_of": as_of.isoformat()})
+        return pairs
+
+    def listings(self, list_id: str, as_of: date | None = None) -> tuple[LoadedPolicy, list[ListingRow]]:
+        """Listings in force in the latest run (as of ``as_of`` if given) of the policy with the list."""
+        for lp in self.policies():
+            if any(x.id == list_id for x in lp.policy.lists):
+                run = self.store.latest_run(lp.policy.id, as_of)
+                if run is None:
+                    raise NotFound(f"list {list_id!r} has not been evaluated"
+                                   + (f" as of {as_of}" if as_of else "") + "; run `xinyong evaluate`",
+                                   field="as_of")
+                return lp, self.store.listings_in_force(list_id, run.run)
+        known = sorted(x.id for lp in self.policies() for x in lp.policy.lists)
+        raise NotFound(f"no published policy has a list {list_id!r}; lists: {', '.join(known)}",
+                       field="list")
+
+    # -- audit -------------------------------------------------------------------------------------
+
+    def verify_audit(self) -> VerifyResult:
+        return verify(self.store.audit_entries())
+
+    def _audit(self, action: str, *, subject: str | None = None, purpose: str | None = None,
+               detail: dict[str, object] | None = None) -> None:
+        self.store.append_audit([AuditEntry(0, utc_now(), self.actor, action, subject, purpose,
+                                            detail or {})])
+
+
+def _require_purpose(purpose: str) -> None:
+    if not purpose.strip():
+        raise InvalidInput("a relying party must state the purpose of a check", field="purpose")
+
+
+def _decision_detail(d: Decision) -> dict[str, object]:
+    return {"decision": d.id, "action": d.action, "effect": d.effect.value, "as_of": d.as_of.isoformat(),
+            "measures": [m.measure for m in d.measures]}
