@@ -110,8 +110,8 @@ def run_polars(parquet: Path) -> dict[str, float]:
 
 def run_xinyong(db: Path) -> dict[str, float]:
     import duckdb
-    from xinyong.engines.duckdb_engine import run_assessment
 
+    from xinyong.engines.duckdb_engine import run_assessment
     from xinyong.policy.loader import load_policy
 
     lp = load_policy(HERE / "policy.yaml")

@@ -62,7 +62,7 @@ def test_evaluate_snapshot_batch_check_and_lists(reg: Registry) -> None:
     lp, rows = reg.listings("shixin", AS_OF)
     assert lp.policy.id == "shixin"
     assert {r.subject for r in rows} == {DEBTOR, COMPANY}
-    decisions = reg.check_batch([DEBTOR, "914403001922038216", "11010519800101001X"],
+    decisions = reg.check_batch([DEBTOR, "914403001922038216", "110105198001010016"],
                                 "transport.flight.purchase", "manifest", AS_OF)
     assert [d.effect for d in decisions] == [Effect.DENY, Effect.DENY, Effect.ALLOW]
     single = reg.check(COMPANY, "transport.flight.purchase", "manifest", AS_OF)

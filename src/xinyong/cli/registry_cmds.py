@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,7 +169,7 @@ def audit_verify(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
     with open_registry(db, "cli", read_only=True) as reg:
         result = reg.verify_audit()
     if json_out:
-        print_json(result.__dict__)
+        print_json(dataclasses.asdict(result))
     elif result.ok:
         console.print(f"[green]audit log intact[/]: {result.checked:,} entries, head {result.head_hash}")
     else:

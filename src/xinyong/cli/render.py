@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from xinyong.model.assessment import Assessment, Decision
-from xinyong.service.ingest import IngestSummary
 from xinyong.policy.schema import Policy
+from xinyong.service.ingest import IngestSummary
 
 
 def render_assessment(console: Console, policy: Policy, a: Assessment) -> None:

@@ -153,7 +153,7 @@ class _Builder:
         self.rules: dict[str, ScoreRule] = {r.type: r for r in scoring.rules} if scoring else {}
         self.cap_of = {t: i for i, cap in enumerate(scoring.caps) for t in cap.types} if scoring else {}
 
-    def days_ago(self, days: int) -> exp.Expression:
+    def days_ago(self, days: int) -> exp.Expr:
         return date_lit(self.as_of - timedelta(days=days))
 
     # --- the record side ----------------------------------------------------------------------------
@@ -193,7 +193,7 @@ class _Builder:
                          in_list(col("type"), self.relevant_types()))))
         return q.distinct() if self.cp.dedupe else q
 
-    def _by_type(self, days_of: dict[str, int]) -> exp.Expression:
+    def _by_type(self, days_of: dict[str, int]) -> exp.Expr:
         """``decided > as_of - days(type)`` with types grouped by their number of days."""
         groups: dict[int, list[str]] = {}
         for t, d in days_of.items():
@@ -208,7 +208,7 @@ class _Builder:
     def counts_days(self, t: str) -> int:
         return self.rules[t].counts_for_days or self.validity[t]
 
-    def points(self, rule: ScoreRule) -> exp.Expression:
+    def points(self, rule: ScoreRule) -> exp.Expr:
         if rule.points is not None:
             pts = lit(rule.points)
         else:
@@ -251,10 +251,10 @@ class _Builder:
 
     # --- the one pass -------------------------------------------------------------------------------
 
-    def cap_periods(self) -> list[tuple[int, int | None, exp.Expression]]:
+    def cap_periods(self) -> list[tuple[int, int | None, exp.Expr]]:
         """(cap, year or None, filter) for every cap period a counted record can fall in."""
         scoring = self.policy.scoring
-        out: list[tuple[int, int | None, exp.Expression]] = []
+        out: list[tuple[int, int | None, exp.Expr]] = []
         if scoring is None:
             return out
         for i, cap in enumerate(scoring.caps):
@@ -273,21 +273,24 @@ class _Builder:
         return out
 
     def per_subject(self) -> exp.Select:
-        aggs: list[exp.Expression] = [col("subject")]
+        aggs: list[exp.Expr] = [col("subject")]
         if self.policy.scoring is not None:
             free = [t for t in self.rules if t not in self.cap_of]
             aggs.append(filtered(exp.Sum(this=col("points")), in_list(col("type"), free)).as_("free_points"))
             for i, year, cond in self.cap_periods():
                 name = f"cap{i}_{'all' if year is None else year}"
                 aggs.append(filtered(exp.Sum(this=col("points")), cond).as_(name))
-            nonzero = exp.NEQ(this=col("points"), expression=lit(0))
-            aggs.append(filtered(exp.Max(this=col("decided")), nonzero).as_(TIER_SINCE))
+            # the tier's trigger is the latest record pushing the score the way it went from the base
+            # (reference evaluator: ``behind_tier``); which way is known only after the GROUP BY
+            for name, sign in (("up_since", exp.GT), ("down_since", exp.LT)):
+                pushes = sign(this=col("points"), expression=lit(0))
+                aggs.append(filtered(exp.Max(this=col("decided")), pushes).as_(name))
         aggs.extend(self.conds.aggregates())
         return exp.select(*aggs).from_("active").group_by(col("subject"))
 
     # --- per subject --------------------------------------------------------------------------------
 
-    def kind_filter(self) -> exp.Expression:
+    def kind_filter(self) -> exp.Expr:
         wanted = {SubjectKind(k) for k in self.policy.applies_to}
         names = [n for n in self.cp.schemes.names() if self.cp.schemes.get(n).kind in wanted]
         if not names:
@@ -296,15 +299,15 @@ class _Builder:
         return or_(*(exp.EQ(this=exp.Left(this=sid.copy(), expression=lit(len(n) + 1)),
                             expression=lit(n + ":")) for n in names))
 
-    def score(self) -> exp.Expression:
+    def score(self) -> exp.Expr:
         scoring = self.policy.scoring
         if scoring is None:
             return exp.cast(exp.null(), exp.DataType.Type.BIGINT)
-        terms: list[exp.Expression] = [lit(scoring.base), coalesce(col("free_points"), lit(0))]
+        terms: list[exp.Expr] = [lit(scoring.base), coalesce(col("free_points"), lit(0))]
         for i, year, _cond in self.cap_periods():
             raw = col(f"cap{i}_{'all' if year is None else year}")
             cap = scoring.caps[i]
-            capped: exp.Expression = raw
+            capped: exp.Expr = raw
             if cap.max is not None:
                 capped = least([capped, lit(cap.max)])
             if cap.min is not None:
@@ -316,9 +319,13 @@ class _Builder:
         return exp.cast(total, exp.DataType.Type.BIGINT)
 
     def scored(self) -> exp.Select:
-        cols: list[exp.Expression] = [col("id", "s").as_("subject"), self.score().as_("score")]
+        score = self.score()
+        cols: list[exp.Expr] = [col("id", "s").as_("subject"), score.as_("score")]
         if self.policy.scoring is not None:
-            cols.append(col(TIER_SINCE, "p").as_(TIER_SINCE))
+            base = lit(self.policy.scoring.base)
+            cols.append(case([(exp.GT(this=score.copy(), expression=base), col("up_since", "p")),
+                              (exp.LT(this=score.copy(), expression=base.copy()), col("down_since", "p"))]
+                             ).as_(TIER_SINCE))
         else:
             cols.append(null_date().as_(TIER_SINCE))
         cols.extend(self.conds.leaf_columns())
@@ -327,13 +334,13 @@ class _Builder:
                       on=exp.EQ(this=col("subject", "p"), expression=col("id", "s")), join_type="left")
                 .where(self.kind_filter()))
 
-    def tier(self) -> exp.Expression:
+    def tier(self) -> exp.Expr:
         if self.policy.scoring is None or not self.policy.tiers:
             return exp.cast(exp.null(), exp.DataType.Type.VARCHAR)
-        whens: list[tuple[exp.Expression, exp.Expression]] = []
-        default: exp.Expression | None = None
+        whens: list[tuple[exp.Expr, exp.Expr]] = []
+        default: exp.Expr | None = None
         for t in self.policy.tiers:
-            parts: list[exp.Expression] = []
+            parts: list[exp.Expr] = []
             if t.min is not None:
                 parts.append(exp.GTE(this=col("score"), expression=lit(t.min)))
             if t.when is not None:
@@ -348,7 +355,7 @@ class _Builder:
 
     def ctes(self) -> list[tuple[str, exp.Select]]:
         tiered = exp.select(exp.Star(), self.tier().as_(TIER)).from_("scored")
-        out: list[exp.Expression] = [col("subject"), col("score"), col(TIER)]
+        out: list[exp.Expr] = [col("subject"), col("score"), col(TIER)]
         for lc, lst in zip(self.cp.lists, self.policy.lists, strict=True):
             # in force iff it holds, has a trigger and as_of < trigger + max duration; a trigger is
             # NULL unless its condition holds, so comparing the trigger says all three

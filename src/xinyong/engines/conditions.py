@@ -40,7 +40,7 @@ from xinyong.policy.schema import (
 )
 
 TIER = "tier"
-TIER_SINCE = "tier_since"  # latest decision among records counted with non-zero points
+TIER_SINCE = "tier_since"  # latest decision among counted records pushing the score the way it went
 
 
 class UnsupportedCondition(ValueError):
@@ -59,8 +59,8 @@ class Window:
 class Compiled:
     """``holds`` is never NULL; ``trigger`` is NULL unless the condition holds (None: never a date)."""
 
-    holds: exp.Expression
-    trigger: exp.Expression | None
+    holds: exp.Expr
+    trigger: exp.Expr | None
 
 
 def _leaf_key(cond: RecordCondition) -> tuple[Window, int, str | None]:
@@ -107,16 +107,16 @@ class ConditionCompiler:
 
     # --- the GROUP BY subject pass ------------------------------------------------------------------
 
-    def _window_filter(self, w: Window) -> exp.Expression:
+    def _window_filter(self, w: Window) -> exp.Expr:
         cond = in_list(col("type"), w.types)
         if w.within_days is not None:
             since = self.as_of - timedelta(days=w.within_days)
             cond = and_(cond, exp.GT(this=col("decided"), expression=date_lit(since)))
         return cond
 
-    def aggregates(self) -> list[exp.Expression]:
+    def aggregates(self) -> list[exp.Expr]:
         """Aggregate columns per window: ``w{i}_n``, ``w{i}_last`` and (if needed) ``w{i}_amount``."""
-        out: list[exp.Expression] = []
+        out: list[exp.Expr] = []
         for w, i in self.windows.items():
             f = self._window_filter(w)
             out.append(filtered(exp.Count(this=exp.Star()), f).as_(f"w{i}_n"))
@@ -126,21 +126,21 @@ class ConditionCompiler:
                 out.append(filtered(exp.Sum(this=amount), f).as_(f"w{i}_amount"))
         return out
 
-    def leaf_columns(self) -> list[exp.Expression]:
+    def leaf_columns(self) -> list[exp.Expr]:
         """Per leaf ``c{j}_holds`` and ``c{j}_since`` (NULL unless it holds), from the window columns.
 
         Subjects without records come through a LEFT JOIN, hence the COALESCEs.
         """
-        out: list[exp.Expression] = []
+        out: list[exp.Expr] = []
         for (w, at_least, amount), j in self.leaves.items():
             i = self.windows[w]
-            holds = exp.GTE(this=coalesce(col(f"w{i}_n"), lit(0)), expression=lit(at_least))
+            holds: exp.Expr = exp.GTE(this=coalesce(col(f"w{i}_n"), lit(0)), expression=lit(at_least))
             if amount is not None:
                 holds = and_(holds, exp.GTE(this=coalesce(col(f"w{i}_amount"), lit(0)),
                                             expression=exp.Literal.number(amount)))
             out.append(holds.as_(f"c{j}_holds"))
             if at_least == 1 and amount is None:
-                since: exp.Expression = col(f"w{i}_last")  # NULL exactly when no record matched
+                since: exp.Expr = col(f"w{i}_last")  # NULL exactly when no record matched
             else:
                 since = case([(holds, col(f"w{i}_last"))])
             out.append(since.as_(f"c{j}_since"))

@@ -36,6 +36,28 @@ class RunSummary:
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds > 0 else 0.0
 
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form (``--json``): tier ``null`` is written as the key ``"none"``."""
+        return {
+            "run": self.run, "policy": self.policy, "version": self.version, "as_of": self.as_of.isoformat(),
+            "subjects": self.subjects, "records": self.records, "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.records_per_second),
+            "tiers": {("none" if t is None else t): n for t, n in sorted(self.tiers.items(), key=_tier_key)},
+            "lists": dict(sorted(self.lists.items())),
+        }
+
+    def describe(self) -> str:
+        """One line for people: what was assessed, how fast, and how many landed in each tier and list."""
+        tiers = ", ".join(f"{'none' if t is None else t}: {n:,}" for t, n in sorted(self.tiers.items(), key=_tier_key))
+        lists = ", ".join(f"{k}: {n:,}" for k, n in sorted(self.lists.items())) or "no lists"
+        return (f"{self.policy} v{self.version}: {self.subjects:,} subjects over {self.records:,} records "
+                f"in {self.seconds:.2f} s ({self.records_per_second:,.0f} records/s); tiers {tiers or '-'}; "
+                f"listed {lists}")
+
+
+def _tier_key(item: tuple[str | None, int]) -> str:
+    return "" if item[0] is None else item[0]
+
 
 @dataclass(frozen=True)
 class SqlAssessment:
@@ -54,34 +76,41 @@ def _compiled(lp: LoadedPolicy | CompiledPolicy) -> CompiledPolicy:
 def run_assessment(con: duckdb.DuckDBPyConnection, lp: LoadedPolicy | CompiledPolicy, as_of: date,
                    run_id: str | None = None) -> RunSummary:
     """Assess every subject the policy applies to and store the run; all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        summary = store_run(con, lp, as_of, run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return summary
+
+
+def store_run(con: duckdb.DuckDBPyConnection, lp: LoadedPolicy | CompiledPolicy, as_of: date,
+              run_id: str | None = None) -> RunSummary:
+    """:func:`run_assessment` inside a transaction the caller owns (the store's, with its audit entry)."""
     cp = _compiled(lp)
     policy = cp.lp.policy
     run = run_id or uuid.uuid4().hex
     tmp = f"xinyong_assessed_{uuid.uuid4().hex[:12]}"
     started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"CREATE TEMPORARY TABLE {tmp} AS {cp.assessment_sql(as_of, pretty=False)}")
-        con.execute(f"INSERT INTO assessments (run, subject, score, tier) "
-                    f"SELECT ?, subject, CAST(score AS INTEGER), tier FROM {tmp}", [run])
-        listings = cp.listings_query(as_of, source=tmp).sql("duckdb")
-        con.execute(f"INSERT INTO listings (run, subject, list, kind, since, until) "
-                    f"SELECT ?, subject, list, kind, since, until FROM ({listings}) AS l", [run])
-        tiers: dict[str | None, int] = {
-            t: n for t, n in con.execute(f"SELECT tier, count(*) FROM {tmp} GROUP BY tier").fetchall()}
-        lists = {lc.id: _scalar(con, f"SELECT count({lc.column}) FROM {tmp}") for lc in cp.lists}
-        subjects = sum(tiers.values())
-        records = _scalar(con, f"SELECT count(*) FROM {exp.to_table(cp.records).sql('duckdb')}")
-        con.execute(f"DROP TABLE {tmp}")
-        seconds = time.perf_counter() - started
-        con.execute("INSERT INTO assessment_runs (run, policy, version, as_of, created_at, subjects, "
-                    "records, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run, policy.id, policy.version, as_of, datetime.now(UTC).replace(tzinfo=None),
-                     subjects, records, seconds])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    con.execute(f"CREATE TEMPORARY TABLE {tmp} AS {cp.assessment_sql(as_of, pretty=False)}")
+    con.execute(f"INSERT INTO assessments (run, subject, score, tier) "
+                f"SELECT ?, subject, CAST(score AS INTEGER), tier FROM {tmp}", [run])
+    listings = cp.listings_query(as_of, source=tmp).sql("duckdb")
+    con.execute(f"INSERT INTO listings (run, subject, list, kind, since, until) "
+                f"SELECT ?, subject, list, kind, since, until FROM ({listings}) AS l", [run])
+    tiers: dict[str | None, int] = {
+        t: n for t, n in con.execute(f"SELECT tier, count(*) FROM {tmp} GROUP BY tier").fetchall()}
+    lists = {lc.id: _scalar(con, f"SELECT count({lc.column}) FROM {tmp}") for lc in cp.lists}
+    subjects = sum(tiers.values())
+    records = _scalar(con, f"SELECT count(*) FROM {exp.to_table(cp.records).sql('duckdb')}")
+    con.execute(f"DROP TABLE {tmp}")
+    seconds = time.perf_counter() - started
+    con.execute("INSERT INTO assessment_runs (run, policy, version, as_of, created_at, subjects, "
+                "records, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [run, policy.id, policy.version, as_of, datetime.now(UTC).replace(tzinfo=None),
+                 subjects, records, seconds])
     return RunSummary(run=run, policy=policy.id, version=policy.version, as_of=as_of, subjects=subjects,
                       records=records, seconds=seconds, tiers=tiers, lists=lists)
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
-from xinyong.engines.duckdb_engine import RunSummary, run_assessment
+from xinyong.engines.duckdb_engine import RunSummary, store_run
 from xinyong.model.assessment import Assessment, Decision
 from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
@@ -85,7 +85,7 @@ class Registry:
         for lp in self.policies():
             run = f"{lp.policy.id}-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
             with self.store.transaction():
-                summary = run_assessment(self.store.connection, lp, as_of, run)
+                summary = store_run(self.store.connection, lp, as_of, run)
                 self._audit("evaluate", detail={"policy": lp.policy.ref, "as_of": as_of.isoformat(),
                                                 "run": run, "subjects": summary.subjects})
             out.append(summary)
