@@ -21,7 +21,7 @@ computed here from the as-of date, so the database compares dates with constants
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlglot import exp
@@ -42,7 +42,7 @@ from xinyong.engines.sqlbits import (
     or_,
     paren,
 )
-from xinyong.model.identifiers import SchemeRegistry, SubjectKind, default_schemes
+from xinyong.model.identifiers import SubjectKind
 from xinyong.model.record import AmendmentKind
 from xinyong.policy.loader import LoadedPolicy, policy_conditions
 from xinyong.policy.schema import ScoreRule
@@ -71,7 +71,6 @@ class CompiledPolicy:
     records: str = "records"
     amendments: str = "amendments"
     dedupe: bool = True
-    schemes: SchemeRegistry = field(default_factory=default_schemes)
 
     @property
     def lists(self) -> list[ListColumn]:
@@ -126,15 +125,13 @@ def _listing_select(lc: ListColumn, source: str) -> exp.Select:
 
 
 def compile_policy(lp: LoadedPolicy, dialect: str = "duckdb", *, subjects: str = "subjects",
-                   records: str = "records", amendments: str = "amendments", dedupe: bool = True,
-                   schemes: SchemeRegistry | None = None) -> CompiledPolicy:
+                   records: str = "records", amendments: str = "amendments", dedupe: bool = True) -> CompiledPolicy:
     """Compile a loaded policy for a SQL dialect over the tables of migration 001.
 
     ``dedupe`` keeps each record id once (the reference evaluator's rule); a store that guarantees
     unique ids may turn it off to save a DISTINCT over the records it reads.
     """
-    compiled = CompiledPolicy(lp, dialect, subjects, records, amendments, dedupe,
-                              schemes or default_schemes())
+    compiled = CompiledPolicy(lp, dialect, subjects, records, amendments, dedupe)
     compiled.assessment_sql(date(2000, 1, 1))  # refuse what cannot be compiled now, not at run time
     return compiled
 
@@ -291,13 +288,11 @@ class _Builder:
     # --- per subject --------------------------------------------------------------------------------
 
     def kind_filter(self) -> exp.Expr:
-        wanted = {SubjectKind(k) for k in self.policy.applies_to}
-        names = [n for n in self.cp.schemes.names() if self.cp.schemes.get(n).kind in wanted]
-        if not names:
-            return exp.false()
-        sid = col("id", "s")
-        return or_(*(exp.EQ(this=exp.Left(this=sid.copy(), expression=lit(len(n) + 1)),
-                            expression=lit(n + ":")) for n in names))
+        """Subjects of the kinds the policy applies to, from the ``kind`` column set at registration."""
+        wanted = sorted({SubjectKind(k).value for k in self.policy.applies_to})
+        if set(wanted) == {k.value for k in SubjectKind}:
+            return exp.true()
+        return in_list(col("kind", "s"), wanted)
 
     def score(self) -> exp.Expr:
         scoring = self.policy.scoring

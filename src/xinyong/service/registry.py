@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
@@ -22,9 +22,11 @@ from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
+from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
+from xinyong.store.duckdb_cases import DuckDBCases
 from xinyong.store.duckdb_store import DuckDBStore
-from xinyong.store.protocol import ListingRow
+from xinyong.store.protocol import AssessmentRun, ListingRow
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Registry:
         for lp in self.policies():
             run = f"{lp.policy.id}-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
             with self.store.transaction():
-                summary = store_run(self.store.connection, lp, as_of, run)
+                # ingest and add_records keep each record id once (content ids, deduplicated on write)
+                summary = store_run(self.store.connection, lp, as_of, run, unique_ids=True)
                 self._audit("evaluate", detail={"policy": lp.policy.ref, "as_of": as_of.isoformat(),
                                                 "run": run, "subjects": summary.subjects})
             out.append(summary)
@@ -98,12 +101,26 @@ class Registry:
         return [(lp, evaluate(lp, key, records, amendments, as_of, self.schemes))
                 for lp in self.policies()]
 
+    def assess_in_force(self, subject: str, as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
+        """What decisions read: like :meth:`assess`, but a listing still in its notice period, or suspended
+        by an open objection, carries no measures (due process, ``policy/procedure.py``)."""
+        key = self.schemes.parse(subject).key
+        records, amendments = self.store.records_of(key), self.store.amendments_of(key)
+        cases = DuckDBCases(self.store).cases(key)
+        out = []
+        for lp in self.policies():
+            a = evaluate(lp, key, records, amendments, as_of, self.schemes)
+            if a.listings:
+                a = in_force_only(a, listing_statuses(lp, a, records, amendments, cases, self.schemes))
+            out.append((lp, a))
+        return out
+
     # -- relying parties ---------------------------------------------------------------------------
 
     def check(self, subject: str, action: str, purpose: str, as_of: date) -> Decision:
         """A decision for a relying party: effect, measures and legal basis; no records, no score."""
         _require_purpose(purpose)
-        pairs = self.assess(subject, as_of)
+        pairs = self.assess_in_force(subject, as_of)
         decision = decide_states(pairs[0][1].subject, (PolicyState.of(lp.policy, a) for lp, a in pairs),
                                  action, purpose, as_of)
         self._audit("decide", subject=decision.subject, purpose=purpose, detail=_decision_detail(decision))
@@ -116,8 +133,11 @@ class Registry:
         Subjects are validated first; one audit entry per decision is appended in one group.
         """
         _require_purpose(purpose)
-        keys = [self.schemes.parse(s).key for s in subjects]
         index = self.decision_index(as_of)
+        # A key already in the snapshot is a registered subject, validated when it was registered;
+        # re-running python-stdnum on it (~100 µs for a resident id) would dominate a manifest check.
+        known = index.states
+        keys = [s if s in known else self.schemes.parse(s).key for s in subjects]
         decisions = [index.decision(k, action, purpose) for k in keys]
         self.store.append_audit([
             AuditEntry(0, utc_now(), self.actor, "decide", d.subject, purpose, _decision_detail(d))
@@ -140,7 +160,19 @@ class Registry:
                 per[i] = (tier, frozenset(lists))
         for subject, per in states.items():
             index.set_state(subject, per)
+        self._due_process(index, runs, as_of)
         return index
+
+    def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun | None], as_of: date) -> None:
+        """Re-decide, one by one, the few subjects whose run listing may not be in force yet (notice
+        period, open objection): the compiled SQL knows entry and duration, not due process."""
+        cases = DuckDBCases(self.store)
+        for lp, run in zip(self.policies(), runs, strict=True):
+            assert run is not None
+            notice = lp.policy.procedure.notice_days or 0
+            lists = [x.id for x in lp.policy.lists if x.takes_effect != "immediately" and notice > 0]
+            for subject in cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice), as_of):
+                index.update([a for _, a in self.assess_in_force(subject, as_of)])
 
     # -- subjects ----------------------------------------------------------------------------------
 
