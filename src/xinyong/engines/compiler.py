@@ -69,7 +69,7 @@ class CompiledPolicy:
     dialect: str = "duckdb"
     subjects: str = "subjects"
     records: str = "records"
-    amendments: str = "amendments"
+    amendments: str | None = "amendments"  # None: no amendment is effective, the query skips the join
     dedupe: bool = True
 
     @property
@@ -125,11 +125,13 @@ def _listing_select(lc: ListColumn, source: str) -> exp.Select:
 
 
 def compile_policy(lp: LoadedPolicy, dialect: str = "duckdb", *, subjects: str = "subjects",
-                   records: str = "records", amendments: str = "amendments", dedupe: bool = True) -> CompiledPolicy:
+                   records: str = "records", amendments: str | None = "amendments",
+                   dedupe: bool = True) -> CompiledPolicy:
     """Compile a loaded policy for a SQL dialect over the tables of migration 001.
 
     ``dedupe`` keeps each record id once (the reference evaluator's rule); a store that guarantees
-    unique ids may turn it off to save a DISTINCT over the records it reads.
+    unique ids may turn it off to save a DISTINCT over the records it reads. ``amendments=None`` says no
+    amendment is effective by the as-of date (the caller checked), so records are read without the join.
     """
     compiled = CompiledPolicy(lp, dialect, subjects, records, amendments, dedupe)
     compiled.assessment_sql(date(2000, 1, 1))  # refuse what cannot be compiled now, not at run time
@@ -164,7 +166,7 @@ class _Builder:
                                   order=exp.Order(expressions=[
                                       exp.Ordered(this=col("effective"), desc=True),
                                       exp.Ordered(this=col("id"), desc=True)])).as_("latest"))
-            .from_(exp.to_table(self.cp.amendments))
+            .from_(exp.to_table(self.cp.amendments or "amendments"))
             .where(exp.LTE(this=col("effective"), expression=date_lit(self.as_of)))
         )
         one = lit(1)
@@ -221,11 +223,14 @@ class _Builder:
 
     def current(self) -> exp.Select:
         types = self.relevant_types()
+        validity = self._by_type({t: self.validity[t] for t in types}) if types else exp.false()
+        if self.cp.amendments is None:
+            return (exp.select(col("subject", "r"), col("type", "r"), col("decided", "r"), col("amount", "r"))
+                    .from_(exp.to_table("known").as_("r")).where(validity))
         amount = case([(exp.EQ(this=col("corrected", "a"), expression=lit(1)), col("amount", "a"))],
                       col("amount", "r"))
         not_ended = or_(exp.Is(this=col("ended", "a"), expression=exp.null()),
                         exp.EQ(this=col("ended", "a"), expression=lit(0)))
-        validity = self._by_type({t: self.validity[t] for t in types}) if types else exp.false()
         return (
             exp.select(col("subject", "r"), col("type", "r"), col("decided", "r"), amount.as_("amount"))
             .from_(exp.to_table("known").as_("r"))
@@ -361,6 +366,7 @@ class _Builder:
             in_force = exp.GT(this=trigger, expression=self.days_ago(lc.max_duration_days))
             out.append(case([(in_force, trigger)]).as_(lc.column))
         q = exp.select(*out).from_("tiered")
-        return [("amended", self.amended()), ("known", self.known()), ("current", self.current()),
+        amended = [] if self.cp.amendments is None else [("amended", self.amended())]
+        return [*amended, ("known", self.known()), ("current", self.current()),
                 ("active", self.active()), ("per_subject", self.per_subject()), ("scored", self.scored()),
                 ("tiered", tiered), ("assessed", q)]
