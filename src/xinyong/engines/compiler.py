@@ -207,6 +207,14 @@ class _Builder:
     def counts_days(self, t: str) -> int:
         return self.rules[t].counts_for_days or self.validity[t]
 
+    def still_counts(self, t: str) -> exp.Expr:
+        """``decided > as_of - counts_for_days``; TRUE when that is no shorter than the validity, which
+        ``current`` has already required."""
+        days = self.counts_days(t)
+        if days >= self.validity[t]:
+            return exp.true()
+        return exp.GT(this=col("decided"), expression=self.days_ago(days))
+
     def points(self, rule: ScoreRule) -> exp.Expr:
         if rule.points is not None:
             pts = lit(rule.points)
@@ -243,9 +251,7 @@ class _Builder:
     def active(self) -> exp.Select:
         scored = [t for t in sorted(self.rules) if t in self.relevant_types()]
         pts = case([
-            (and_(exp.EQ(this=col("type"), expression=lit(t)),
-                  exp.GT(this=col("decided"), expression=self.days_ago(self.counts_days(t)))),
-             self.points(self.rules[t]))
+            (and_(exp.EQ(this=col("type"), expression=lit(t)), self.still_counts(t)), self.points(self.rules[t]))
             for t in scored
         ]) if scored else exp.cast(exp.null(), exp.DataType.Type.BIGINT)
         return exp.select(col("subject"), col("type"), col("decided"), col("amount"),
@@ -277,14 +283,16 @@ class _Builder:
     def per_subject(self) -> exp.Select:
         aggs: list[exp.Expr] = [col("subject")]
         if self.policy.scoring is not None:
+            # points is NULL for types without a rule, so only capped types need filtering out
             free = [t for t in self.rules if t not in self.cap_of]
-            aggs.append(filtered(exp.Sum(this=col("points")), in_list(col("type"), free)).as_("free_points"))
+            uncapped = in_list(col("type"), free) if self.cap_of else exp.true()
+            aggs.append(filtered(exp.Sum(this=col("points")), uncapped).as_("free_points"))
             for i, year, cond in self.cap_periods():
                 name = f"cap{i}_{'all' if year is None else year}"
                 aggs.append(filtered(exp.Sum(this=col("points")), cond).as_(name))
             # the tier's trigger is the latest record pushing the score the way it went from the base
             # (reference evaluator: ``behind_tier``); which way is known only after the GROUP BY
-            for name, sign in (("up_since", exp.GT), ("down_since", exp.LT)):
+            for name, sign in (("up_since", exp.GT), ("down_since", exp.LT)) if self.conds.reads_tier else ():
                 pushes = sign(this=col("points"), expression=lit(0))
                 aggs.append(filtered(exp.Max(this=col("decided")), pushes).as_(name))
         aggs.extend(self.conds.aggregates())
@@ -321,7 +329,7 @@ class _Builder:
     def scored(self) -> exp.Select:
         score = self.score()
         cols: list[exp.Expr] = [col("id", "s").as_("subject"), score.as_("score")]
-        if self.policy.scoring is not None:
+        if self.policy.scoring is not None and self.conds.reads_tier:
             base = lit(self.policy.scoring.base)
             cols.append(case([(exp.GT(this=score.copy(), expression=base), col("up_since", "p")),
                               (exp.LT(this=score.copy(), expression=base.copy()), col("down_since", "p"))]

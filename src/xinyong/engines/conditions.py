@@ -76,6 +76,7 @@ class ConditionCompiler:
         self.windows: dict[Window, int] = {}
         self.amount_windows: set[Window] = set()
         self.leaves: dict[tuple[Window, int, str | None], int] = {}
+        self.reads_tier = False  # a tier condition needs the tier's trigger date (two more aggregates)
 
     # --- collecting ---------------------------------------------------------------------------------
 
@@ -98,6 +99,8 @@ class ConditionCompiler:
                 self.register(c)
         elif isinstance(cond, NotCondition):
             self.register(cond.not_)
+        elif isinstance(cond, TierCondition):
+            self.reads_tier = True
         elif isinstance(cond, AttributeCondition):
             raise UnsupportedCondition(
                 f"a condition reads the fairness attribute {cond.attribute!r} (charter rule 3)")
