@@ -20,7 +20,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = Path(__file__).resolve().parents[2]
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     res = subprocess.run([sys.executable, "-m", "xinyong", "demo", "--db", str(db), "--subjects", "3000",
-                          "--json"], cwd=root, capture_output=True, text=True, timeout=600)
+                          "--json", "--no-serve"], cwd=root, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["audit"]["ok"] and out["subjects"] == 3000

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from xinyong.cli import demo_cmd, policy_cmds, registry_cmds
+from xinyong.cli import case_cmds, demo_cmd, keys_cmds, policy_cmds, registry_cmds, serve_cmds
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt
 
 app = typer.Typer(
@@ -32,6 +32,16 @@ app.command("ingest")(registry_cmds.ingest)
 app.command("evaluate")(registry_cmds.evaluate)
 app.command("check")(registry_cmds.check)
 app.command("demo")(demo_cmd.demo)
+# HTTP service (issue #4)
+app.command("serve")(serve_cmds.serve)
+app.add_typer(keys_cmds.keys_app, name="keys")
+# due process (issue #5)
+app.add_typer(case_cmds.cases_app, name="cases")
+app.add_typer(case_cmds.repair_app, name="repair")
+app.command("object")(case_cmds.object_cmd)
+app.command("notices")(case_cmds.notices_cmd)
+app.command("status")(case_cmds.status_cmd)
+registry_cmds.lists_app.command("public")(case_cmds.lists_public)
 
 
 @app.command("explain")

@@ -12,7 +12,11 @@ from rich.table import Table
 from xinyong.cli.options import JsonOpt, parse_as_of
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import render_assessment, render_decision
+from xinyong.cli.serve_cmds import run_server
 from xinyong.service.demo import DEMO_AS_OF, DemoResult, build_demo
+from xinyong.service.principals import create_demo_keys
+from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.web import Settings
 
 
 def demo(
@@ -23,9 +27,14 @@ def demo(
     policies: Annotated[Path, typer.Option(help="Directory of policies to publish.")] = Path("policies"),
     as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD.")] = None,
     json_out: JsonOpt = False,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Then serve the HTTP API with demo keys "
+                                        "(blocks until Ctrl-C).")] = True,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8000,
 ) -> None:
     """Build a registry of synthetic subjects and records from the sample policies: publish, ingest,
-    evaluate, decide, explain, verify the audit log — and print a summary."""
+    evaluate, decide, explain, verify the audit log — print a summary, then serve the HTTP API with
+    demo keys and ready `curl` lines (unless --no-serve)."""
     if subjects < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--subjects")
     day = parse_as_of(as_of) if as_of else DEMO_AS_OF
@@ -41,6 +50,31 @@ def demo(
     if not result.audit.ok:
         err_console.print("[red]the audit log does not verify[/]")
         raise typer.Exit(1)
+    if serve:
+        serve_demo(result, host, port)
+
+
+def serve_demo(r: DemoResult, host: str, port: int) -> None:
+    """Create demo keys, print the URL and ready `curl` lines, and serve (blocks)."""
+    debtor = r.decisions[0].subject if r.decisions else None
+    clean = r.decisions[-1].subject if r.decisions else None
+    with DuckDBStore.open(r.db) as store:
+        keys = create_demo_keys(store, debtor or "cn.ric:11010519491231002X")
+    url = f"http://{host}:{port}"
+    console.rule(f"serving the HTTP API on {url} (docs: {url}/docs) — Ctrl-C stops")
+    for label, k in keys.items():
+        print(f"{label:9} key ({k.principal.role.value}, id {k.principal.id}): {k.key}")
+    air = keys["airline"].key
+    lines = [f"curl -s {url}/v1/decisions -H 'Authorization: Bearer {air}' -H 'Content-Type: application/json' "
+             f"-d '{{\"subject\": \"{s}\", \"action\": \"transport.flight.purchase\", \"purpose\": "
+             f"\"ticket sale\"}}'" for s in (debtor, clean) if s]
+    if debtor:
+        lines.append(f"curl -s {url}/v1/subjects/{debtor}/file -H 'Authorization: Bearer {keys['subject'].key}'")
+    lines.append(f"curl -s '{url}/v1/lists/shixin?limit=5'")
+    print("try (a listed debtor is denied with the legal basis, a clean subject allowed):")
+    for line in lines:
+        print("  " + line, flush=True)
+    run_server(Settings(db=r.db, as_of=r.as_of), host, port)
 
 
 def _print(r: DemoResult, total: float) -> None:

@@ -61,6 +61,22 @@ class Forbidden(XinyongError):
     title = "forbidden"
 
 
+class Unauthenticated(XinyongError):
+    """No credential, or one that is unknown or revoked: the caller is not known (HTTP 401)."""
+
+    title = "unauthenticated"
+
+
+class TooLarge(InvalidInput):
+    """A request or batch exceeds a stated limit; the message names the limit (HTTP 413)."""
+
+    title = "too large"
+
+    def __init__(self, message: str, *, limit: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.limit = limit
+
+
 class Problem:
     """One located problem in a source file: ``file:line: CODE message``."""
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
 from xinyong.engines.duckdb_engine import RunSummary, store_run
 from xinyong.model.assessment import Assessment, Decision
+from xinyong.model.case import CaseView
 from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
+from xinyong.model.record import Amendment, Record
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint
@@ -105,8 +107,10 @@ class Registry:
         """What decisions read: like :meth:`assess`, but a listing still in its notice period, or suspended
         by an open objection, carries no measures (due process, ``policy/procedure.py``)."""
         key = self.schemes.parse(subject).key
-        records, amendments = self.store.records_of(key), self.store.amendments_of(key)
-        cases = DuckDBCases(self.store).cases(key)
+        return self._in_force(key, *DuckDBCases(self.store).files_of([key])[key], as_of)
+
+    def _in_force(self, key: str, records: list[Record], amendments: list[Amendment], cases: list[CaseView],
+                  as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
         out = []
         for lp in self.policies():
             a = evaluate(lp, key, records, amendments, as_of, self.schemes)
@@ -167,12 +171,14 @@ class Registry:
         """Re-decide, one by one, the few subjects whose run listing may not be in force yet (notice
         period, open objection): the compiled SQL knows entry and duration, not due process."""
         cases = DuckDBCases(self.store)
+        recheck: set[str] = set()
         for lp, run in zip(self.policies(), runs, strict=True):
             assert run is not None
             notice = lp.policy.procedure.notice_days or 0
             lists = [x.id for x in lp.policy.lists if x.takes_effect != "immediately" and notice > 0]
-            for subject in cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice), as_of):
-                index.update([a for _, a in self.assess_in_force(subject, as_of)])
+            recheck |= set(cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice), as_of))
+        for key, file in cases.files_of(sorted(recheck)).items():
+            index.update([a for _, a in self._in_force(key, *file, as_of)])
 
     # -- subjects ----------------------------------------------------------------------------------
 

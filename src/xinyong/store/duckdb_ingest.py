@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -149,6 +149,14 @@ class BulkLoader:
             raise
         finally:
             cur.close()
+
+    def table_from_rows(self, rows: Sequence[Mapping[str, str | None]]) -> pa.Table:
+        """Rows already in memory (the HTTP API) as one batch shaped like those :meth:`read` yields:
+        text columns and ``row`` from 1, so :meth:`validate` and :meth:`commit` treat them the same."""
+        self._typed = set()
+        self._has_source = any(r.get("source") is not None for r in rows)
+        table = pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in REQUIRED + OPTIONAL})
+        return table.append_column("row", pa.array(np.arange(1, len(rows) + 1, dtype=np.int64)))
 
     @staticmethod
     def _numbered(batches: list[pa.RecordBatch], first: int) -> pa.Table:

@@ -417,6 +417,38 @@ class DuckDBStore:
             cur.close()
 
 
+    # -- online reads (the HTTP service); additive, each one query -------------------------------------
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock :meth:`transaction` holds. A DuckDB connection is not safe for concurrent use, so a
+        multi-threaded caller (the HTTP service) holds it around every use of the store."""
+        return self._lock
+
+    def record_owners(self, record_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """record id → (source, subject) for the stored ones (who may amend it, whom it is about)."""
+        if not record_ids:
+            return {}
+        rows = self._con.execute("SELECT DISTINCT id, source, subject FROM records WHERE id IN "
+                                 "(SELECT unnest(?::VARCHAR[]))", [list(record_ids)]).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def subject_names(self, subjects: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """subject → (kind, name) for registered subjects (names may be absent)."""
+        if not subjects:
+            return {}
+        rows = self._con.execute("SELECT id, kind, name FROM subjects WHERE id IN "
+                                 "(SELECT unnest(?::VARCHAR[]))", [list(subjects)]).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def audit_of_subject(self, subject: str, limit: int = 1000) -> list[ChainedEntry]:
+        """The latest entries about one subject, newest first: its access log."""
+        rows = self._con.execute(
+            'SELECT seq, "at", actor, action, subject, purpose, detail, prev_hash, hash FROM audit_log '
+            "WHERE subject = ? ORDER BY seq DESC LIMIT ?", [subject, limit]).fetchall()
+        return [ChainedEntry(AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], json.loads(r[6])), r[7], r[8])
+                for r in rows]
+
 def id_key(record_id: str) -> int:
     """The 60-bit dedup key of a record id (see migration 002)."""
     return int(record_id[:15], 16)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from xinyong.audit import AuditEntry, ChainedEntry
+from xinyong.model.case import Case, CaseEvent, CaseView, Notice
 from xinyong.model.catalogue import Catalogue
 from xinyong.model.record import Amendment, Record
 
@@ -122,3 +123,34 @@ class Store(Protocol):
     def audit_entries(self, after_seq: int = 0) -> Iterator[ChainedEntry]:
         """Every stored entry in ``seq`` order, streamed (constant memory)."""
         ...
+
+    # online reads (the HTTP service, issue #4)
+    def record_owners(self, record_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """record id → (source, subject), for the stored ones."""
+        ...
+
+    def subject_names(self, subjects: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """subject → (kind, name) for registered subjects."""
+        ...
+
+    def audit_of_subject(self, subject: str, limit: int = 1000) -> list[ChainedEntry]:
+        """The latest audit entries about one subject, newest first (its access log)."""
+        ...
+
+
+@runtime_checkable
+class CaseStore(Protocol):
+    """Storage of due process (issue #5): cases and their decisions, notices and deliveries.
+
+    Append-only like records: a decision is a new event, a delivery attempt a new row. Every write
+    leaves an audit entry in the same transaction.
+    """
+
+    def add_case(self, case: Case, actor: str) -> bool: ...
+    def add_event(self, event: CaseEvent, subject: str, actor: str) -> None: ...
+    def case(self, case_id: str) -> CaseView: ...
+    def cases(self, subject: str | None = None) -> list[CaseView]: ...
+    def add_notices(self, notices: Sequence[Notice], actor: str) -> list[Notice]: ...
+    def notices_of(self, subject: str) -> list[Notice]: ...
+    def undelivered(self, channel: str, subject: str | None = None) -> list[Notice]: ...
+    def add_deliveries(self, results: Sequence[tuple[str, bool, str]], channel: str, actor: str) -> None: ...

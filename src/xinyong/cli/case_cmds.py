@@ -1,0 +1,298 @@
+"""Due process on the command line: objections, appeals, repair, cases, notices, status and what-if.
+
+The acting person is ``--actor`` (a subject filing, a reviewer deciding): the service refuses a reviewer
+deciding their own filing, or an appeal against their own decision. Every command takes ``--db``,
+``--as-of`` and ``--json``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
+from xinyong.cli.output import console, print_json
+from xinyong.cli.registry_cmds import open_registry
+from xinyong.model.case import CaseStatus, CaseView
+from xinyong.policy.counterfactual import what_if
+from xinyong.policy.procedure import listing_statuses
+from xinyong.service.cases import CaseService
+from xinyong.service.notices import NoticeSender, NoticeService, OutboxSender, WebhookSender, notice_json
+from xinyong.service.online import mask_name, mask_subject
+from xinyong.service.publication import published_rows
+from xinyong.store.duckdb_cases import DuckDBCases
+
+cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
+repair_app = typer.Typer(help="Credit repair: eligibility and applications.", no_args_is_help=True)
+
+TextOpt = Annotated[str, typer.Option("--text", help="What the subject says, in words.")]
+EvidenceOpt = Annotated[list[str] | None, typer.Option("--evidence", help="Reference of an evidence document "
+                                                                          "(repeatable).")]
+
+
+def case_json(view: CaseView, day: date) -> dict[str, object]:
+    decision = view.decision(day)
+    return {"id": view.id, **view.case.model_dump(mode="json"), "status": view.status(day).value,
+            "overdue": view.overdue(day), "decision": None if decision is None else decision.model_dump(mode="json")}
+
+
+def render_case(view: CaseView, day: date) -> None:
+    data = case_json(view, day)
+    c = view.case
+    console.print(f"[bold]case {view.id}[/] {c.kind.value} by {c.subject} against {c.target}: "
+                  f"[bold]{data['status']}[/]" + (" [red](overdue)[/]" if data["overdue"] else ""))
+    console.print(f"  filed {c.filed} by {c.filed_by}; decide by {c.deadline}"
+                  + (" (expedited)" if c.expedited else ""), markup=False)
+    console.print(f"  text: {c.text}", markup=False)
+    if c.evidence:
+        console.print(f"  evidence: {', '.join(c.evidence)}", markup=False)
+    for e in view.events:
+        console.print(f"  {e.at}: {e.outcome.value} by {e.actor}: {e.reasons}"
+                      + (f" (amendments {', '.join(a[:12] for a in e.amendments)})" if e.amendments else ""),
+                      markup=False)
+
+
+@cases_app.command("list")
+def cases_list(
+    subject: Annotated[str | None, typer.Option("--subject", help="Only this subject's cases.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open, upheld, rejected, granted, refused.")] = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Cases with their status and deadline as of --as-of (overdue ones marked)."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        views = [v for v in CaseService(reg).cases(subject) if v.case.filed <= day]
+    if status is not None:
+        views = [v for v in views if v.status(day).value == status]
+    if json_out:
+        print_json([case_json(v, day) for v in views])
+        return
+    table = Table("case", "kind", "subject", "target", "filed", "deadline", "status", box=None)
+    for v in views:
+        st = v.status(day).value + (" (overdue)" if v.overdue(day) else "")
+        table.add_row(v.id, v.case.kind.value, v.case.subject, v.case.target[:40], str(v.case.filed),
+                      str(v.case.deadline), st)
+    console.print(table if views else "no cases")
+
+
+@cases_app.command("show")
+def cases_show(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """One case: what was asked, by whom, the deadline, and every decision with its reasons."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        view = CaseService(reg).case(case_id)
+    if json_out:
+        print_json(case_json(view, day))
+    else:
+        render_case(view, day)
+
+
+@cases_app.command("decide")
+def cases_decide(
+    case_id: Annotated[str, typer.Argument(help="Case id.")],
+    outcome: Annotated[CaseStatus, typer.Option("--outcome", help="upheld | rejected (objection, appeal); "
+                                                                  "granted | refused (repair).")],
+    reasons: Annotated[str, typer.Option("--reasons", help="The reasons (required).")],
+    amount: Annotated[str | None, typer.Option("--amount", help="Upholding an objection to an amount: "
+                                                                "the corrected amount.")] = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Decide a case as reviewer --actor. Upheld objections annul (or correct) records and granted repairs
+    end them, from the decision date; the subject gets a notice with the reasons."""
+    day = parse_as_of(as_of)
+    try:
+        corrected = None if amount is None else Decimal(amount)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{amount!r} is not an amount", param_hint="--amount") from None
+    with open_registry(db, actor) as reg:
+        view = CaseService(reg).decide(case_id, outcome, reasons, day, corrected)
+    if json_out:
+        print_json(case_json(view, day))
+    else:
+        render_case(view, day)
+
+
+@cases_app.command("appeal")
+def cases_appeal(
+    case_id: Annotated[str, typer.Argument(help="The decided objection.")],
+    text: TextOpt, evidence: EvidenceOpt = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Appeal the decision on an objection; a different reviewer decides it."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        view = CaseService(reg).appeal(case_id, text, day, evidence or [])
+    _print_case(view, day, json_out)
+
+
+def object_cmd(
+    subject: Annotated[str, typer.Argument(help="The subject objecting (its own file).")],
+    target: Annotated[str, typer.Argument(help="record:<record id> or list:<list id>.")],
+    text: TextOpt, evidence: EvidenceOpt = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Object to a record or a listing within the objection window. An after-notice listing is suspended
+    while the objection is open; a court list stays in force and the objection is expedited."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        view = CaseService(reg).object(subject, target, text, day, evidence or [])
+    _print_case(view, day, json_out)
+
+
+@repair_app.command("apply")
+def repair_apply(
+    subject: Annotated[str, typer.Argument(help="The subject applying.")],
+    record: Annotated[str, typer.Argument(help="Id of the record to repair.")],
+    text: TextOpt, evidence: EvidenceOpt = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Apply for credit repair (evidence required); refused with the earliest date if not yet eligible."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        view = CaseService(reg).repair(subject, record, text, day, evidence or [])
+    _print_case(view, day, json_out)
+
+
+@repair_app.command("check")
+def repair_check(
+    subject: Annotated[str, typer.Argument(help="The subject.")],
+    record: Annotated[str, typer.Argument(help="Id of the record.")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """May this record be repaired as of --as-of, and from when?"""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        verdict = CaseService(reg).eligibility(subject, record, day)
+    if json_out:
+        print_json(verdict)
+    else:
+        console.print(("[green]eligible[/]: " if verdict.eligible else "[yellow]not eligible[/]: ")
+                      + verdict.reason)
+
+
+def _date(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--changed-since") from None
+
+
+def _print_case(view: CaseView, day: date, json_out: bool) -> None:
+    if json_out:
+        print_json(case_json(view, day))
+    else:
+        render_case(view, day)
+
+
+def notices_cmd(
+    subject: Annotated[str | None, typer.Argument(help="The subject (or --changed-since for everyone).")] = None,
+    changed_since: Annotated[str | None, typer.Option("--changed-since", help="Without SUBJECT: generate the "
+                                                      "notices of every subject whose file may have changed "
+                                                      "after this date (the daily sweep).")] = None,
+    outbox: Annotated[Path | None, typer.Option("--outbox", help="Deliver pending notices as JSON lines "
+                                                                 "appended to this file.")] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="Deliver pending notices by POST to this "
+                                                                  "URL.")] = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """The subject's notices up to --as-of (generated from its file first), optionally delivered. Exit 1
+    if a delivery failed (it is retried next time)."""
+    day = parse_as_of(as_of)
+    if (subject is None) == (changed_since is None):
+        raise typer.BadParameter("give SUBJECT, or --changed-since DATE for every subject")
+    senders: list[NoticeSender] = []
+    if outbox is not None:
+        senders.append(OutboxSender(outbox))
+    if webhook is not None:
+        senders.append(WebhookSender(webhook))
+    with open_registry(db, actor) as reg:
+        svc = NoticeService(reg)
+        notices = svc.notices(subject, day) if subject is not None else svc.sweep(_date(changed_since), day)
+        deliveries = {s.channel: svc.deliver(s, subject) for s in senders}
+    failed = sum(not ok for results in deliveries.values() for _, ok, _ in results)
+    if json_out:
+        print_json({"notices": [notice_json(n) for n in notices],
+                    "deliveries": {ch: [{"notice": i, "ok": ok, "detail": d} for i, ok, d in res]
+                                   for ch, res in deliveries.items()}})
+    else:
+        if subject is None:
+            console.print(f"{len(notices):,} new notices")
+        for n in notices:
+            console.print(f"[bold]{n.issued}[/] {n.title}" + (f" [yellow](act by {n.act_by})[/]" if n.act_by else ""))
+            console.print(f"  {n.body}", markup=False)
+        for ch, res in deliveries.items():
+            console.print(f"{ch}: {sum(ok for _, ok, _ in res)} delivered, {sum(not ok for _, ok, _ in res)} failed",
+                          markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+def status_cmd(
+    subject: Annotated[str, typer.Argument(help="The subject.")],
+    what_if_opt: Annotated[bool, typer.Option("--what-if", help="Also: what would change my status, and "
+                                                                "the earliest date.")] = False,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+) -> None:
+    """Where the subject's listings stand in due process (proposed, suspended, in force), open cases,
+    and with --what-if which records, repaired or expired on which dates, would change its status."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        key = reg.schemes.parse(subject).key
+        records, amendments = reg.store.records_of(key), reg.store.amendments_of(key)
+        views = DuckDBCases(reg.store).cases(key)
+        out = []
+        for lp, a in reg.explain(key, day, purpose="subject's own status"):
+            statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
+            changes = what_if(lp, key, records, amendments, day, reg.schemes) if what_if_opt else []
+            out.append((lp.policy.ref, a, statuses, changes))
+        open_cases = [case_json(v, day) for v in views if v.is_open(day)]
+    if json_out:
+        print_json({"subject": key, "as_of": day.isoformat(), "open_cases": open_cases, "policies": [
+            {"policy": ref, "score": a.score, "tier": a.tier, "listings": statuses, "what_if": changes}
+            for ref, a, statuses, changes in out]})
+        return
+    for ref, a, statuses, changes in out:
+        console.print(f"[bold]{ref}[/]" + (f": score {a.score}, tier {a.tier}" if a.score is not None else ""))
+        for s in statuses:
+            console.print(f"  {s.list_id}: [bold]{s.stage.value}[/] (since {s.since}, until {s.until}; "
+                          f"object by {s.objection_by}): {s.reason}")
+        for c in changes:
+            console.print(f"  what if: {c.explanation}", markup=False)
+    for oc in open_cases:
+        console.print(f"open case {oc['id']} ({oc['kind']} against {oc['target']}), decide by {oc['deadline']}",
+                      markup=False)
+
+
+def lists_public(
+    list_id: Annotated[str, typer.Argument(help="List id, e.g. shixin.")],
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "public", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+    limit: Annotated[int, typer.Option(help="Rows to print (all with --json).")] = 20,
+) -> None:
+    """The public view of a published list: only listings in force (not proposed, not suspended), within
+    the publication window; persons by masked name and identifier, with the reason."""
+    day = parse_as_of(as_of)
+    with open_registry(db, actor) as reg:
+        lp, rows = published_rows(reg, list_id, day)
+        names = reg.store.subject_names([r.subject for r in rows])
+    ldef = lp.policy.list_def(list_id)
+    entries = []
+    for r in rows:
+        kind, name = names.get(r.subject, (reg.schemes.kind_of(r.subject).value, None))
+        entries.append({"subject": mask_subject(r.subject, kind), "name": mask_name(name, kind),
+                        "reason": ldef.name, "legal_basis": ldef.legal_basis, "since": str(r.since),
+                        "until": str(r.until)})
+    if json_out:
+        print_json(entries)
+        return
+    console.print(f"[bold]{ldef.name}[/] ({lp.policy.ref}) as of {day}: {len(entries):,} published listings")
+    table = Table("subject", "name", "since", "until", box=None)
+    for e in entries[:limit]:
+        table.add_row(str(e["subject"]), str(e["name"] or ""), str(e["since"]), str(e["until"]))
+    console.print(table)

@@ -1,0 +1,73 @@
+"""`xinyong keys create|list|revoke`: API keys for the HTTP service (admin tasks, on the store file).
+
+A key is printed once, when it is created; the store keeps only its sha256. Run these while the server
+is stopped (the embedded DuckDB file has one writer) — a running server sees keys created by itself only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from xinyong.cli.options import DEFAULT_DB, ActorOpt, DbOpt, JsonOpt
+from xinyong.cli.output import console, err_console, print_json
+from xinyong.service.principals import Principals, Role
+from xinyong.store.duckdb_store import DuckDBStore
+
+keys_app = typer.Typer(help="API keys of the HTTP service: principals with a role and scope.",
+                       no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who holds the key, e.g. 'China Eastern ticketing'.")],
+    role: Annotated[Role, typer.Option("--role", help="agency | relying_party | subject | reviewer | admin.")],
+    source: Annotated[str | None, typer.Option(help="agency: the catalogue source it submits as.")] = None,
+    subject: Annotated[str | None, typer.Option(help="subject: the subject id whose file it reads.")] = None,
+    action: Annotated[list[str] | None, typer.Option("--action", help="relying_party: an action it is "
+                                                     "registered for (repeat for several).")] = None,
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
+) -> None:
+    """Create a key. It is shown once: store it now; only its hash is kept."""
+    with DuckDBStore.open(db) as store:
+        principal, key = Principals(store).create(name, role, source=source, subject=subject,
+                                                  actions=action or [], by=actor)
+    if json_out:
+        print_json({**principal.as_dict(), "key": key})
+        return
+    console.print(f"key {principal.id} for {principal.name} ({principal.role.value}) created; it is shown "
+                  "once:", markup=False)
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
+    """Every key ever issued (never the key itself), with its scope and whether it is revoked."""
+    with DuckDBStore.open(db) as store:
+        principals = Principals(store).list()
+    if json_out:
+        print_json([p.as_dict() for p in principals])
+        return
+    table = Table("id", "name", "role", "scope", "created", "revoked", box=None)
+    for p in principals:
+        scope = p.source or p.subject or ", ".join(p.actions) or "-"
+        table.add_row(p.id, p.name, p.role.value, scope, f"{p.created_at:%Y-%m-%d %H:%M}" if p.created_at else "",
+                      f"{p.revoked_at:%Y-%m-%d %H:%M}" if p.revoked_at else "")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `keys list`).")],
+    reason: Annotated[str, typer.Option(help="Why, for the audit log.")] = "revoked",
+    db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
+) -> None:
+    """Revoke a key from now on (requests with it get 401)."""
+    with DuckDBStore.open(db) as store:
+        principal = Principals(store).revoke(key_id, by=actor, reason=reason)
+    if json_out:
+        print_json(principal.as_dict())
+    else:
+        err_console.print(f"key {principal.id} ({principal.name}) revoked", markup=False)

@@ -1,0 +1,55 @@
+"""The public list view under due process: only listings in force, only within the publication window.
+
+The evaluation run says who meets a list's entry (compiled SQL, the whole population); due process then
+removes the few listings still in their notice period or suspended by an open objection (charter rules
+5 and 7: nobody is published before notice, and a publication ends with its window). Masking of persons
+is the edge's job (``service/online.py``: ``mask_name``, ``mask_subject``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from xinyong.model.errors import NotFound
+from xinyong.policy.loader import LoadedPolicy
+from xinyong.service.registry import Registry
+from xinyong.store.duckdb_cases import DuckDBCases
+from xinyong.store.protocol import ListingRow
+
+
+def in_force_rows(registry: Registry, list_id: str, as_of: date) -> tuple[LoadedPolicy, list[ListingRow]]:
+    """Listings of ``list_id`` in force under due process as of ``as_of`` (evaluating if no run exists)."""
+    try:
+        lp, rows = registry.listings(list_id, as_of)
+    except NotFound as exc:
+        if exc.field != "as_of":
+            raise
+        registry.evaluate(as_of)
+        lp, rows = registry.listings(list_id, as_of)
+    if not rows:
+        return lp, rows
+    ldef = lp.policy.list_def(list_id)
+    notice = lp.policy.procedure.notice_days or 0
+    lists = [list_id] if ldef.takes_effect != "immediately" and notice > 0 else []
+    recheck = set(DuckDBCases(registry.store).subjects_to_recheck(rows[0].run, lists, as_of - timedelta(days=notice),
+                                                                  as_of))
+    keep = []
+    for r in rows:
+        if r.subject in recheck:
+            pairs = registry.assess_in_force(r.subject, as_of)
+            if not any(list_id in a.listed_on() for plp, a in pairs if plp.policy.id == lp.policy.id):
+                continue
+        keep.append(r)
+    return lp, keep
+
+
+def published_rows(registry: Registry, list_id: str, as_of: date) -> tuple[LoadedPolicy, list[ListingRow]]:
+    """What the public may see: a published list's listings in force, within ``publication.days``."""
+    lp, rows = in_force_rows(registry, list_id, as_of)
+    pub = lp.policy.list_def(list_id).publication
+    if not pub.publish:
+        raise NotFound(f"list {list_id!r} is not published (its policy does not provide for publication)",
+                       field="list")
+    if pub.days is not None:
+        rows = [r for r in rows if as_of < r.since + timedelta(days=pub.days)]
+    return lp, rows

@@ -1,0 +1,85 @@
+"""Due process from the command line in a subprocess: notice, objection, decision, appeal, repair, what-if."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+ROOT = Path(__file__).resolve().parents[2]
+PERSON = "11010519491231002X"
+
+
+def ok(res: subprocess.CompletedProcess[str]) -> object:
+    assert res.returncode == 0, res.stderr + res.stdout
+    return json.loads(res.stdout)
+
+
+def test_a_case_from_notice_to_repair(xinyong: Run, tmp_path: Path) -> None:
+    db = str(tmp_path / "r.duckdb")
+    common = ("--db", db, "--json")
+    ok(xinyong("publish", str(ROOT / "policies"), *common))
+    csv = tmp_path / "court.csv"
+    csv.write_text("subject,type,occurred,decided,document,amount\n"
+                   f"{PERSON},court.refuse_perform,2025-11-01,2026-01-10,(2026) Jing 0105 Zhi 123,250000\n")
+    ok(xinyong("ingest", str(csv), "--source", "court.enforcement", "--as-of", "2026-01-10", *common))
+
+    outbox = tmp_path / "outbox.jsonl"
+    notices = ok(xinyong("notices", PERSON, "--as-of", "2026-01-12", "--outbox", str(outbox), *common))
+    assert isinstance(notices, dict)
+    kinds = [n["kind"] for n in notices["notices"]]
+    assert kinds == ["listing_in_force", "record"]
+    assert len(outbox.read_text().splitlines()) == 2
+    record_id = notices["notices"][1]["ref"].removeprefix("record:")
+
+    case = ok(xinyong("object", PERSON, "list:shixin", "--text", "I paid before the decision",
+                      "--evidence", "receipt 7", "--actor", "subject", "--as-of", "2026-01-12", *common))
+    assert isinstance(case, dict) and case["expedited"] and case["deadline"] == "2026-01-15"
+    listed = ok(xinyong("cases", "list", "--status", "open", "--as-of", "2026-01-16", *common))
+    assert isinstance(listed, list) and listed[0]["overdue"]
+    ok(xinyong("cases", "decide", case["id"], "--outcome", "rejected", "--reasons", "the receipt is for another "
+               "debt", "--actor", "reviewer:li", "--as-of", "2026-01-16", *common))
+    shown = ok(xinyong("cases", "show", case["id"], "--as-of", "2026-01-16", *common))
+    assert isinstance(shown, dict) and shown["status"] == "rejected"
+    assert shown["decision"]["actor"] == "reviewer:li" and "another debt" in shown["decision"]["reasons"]
+    refused = xinyong("cases", "decide", case["id"], "--outcome", "rejected", "--reasons", "x", "--actor",
+                      "reviewer:li", "--as-of", "2026-01-16", "--db", db)
+    assert refused.returncode == 2 and "already decided" in refused.stderr
+    appeal = ok(xinyong("cases", "appeal", case["id"], "--text", "please look again", "--actor", "subject",
+                        "--as-of", "2026-01-20", *common))
+    assert isinstance(appeal, dict)
+    same = xinyong("cases", "decide", appeal["id"], "--outcome", "upheld", "--reasons", "x", "--actor",
+                   "reviewer:li", "--as-of", "2026-01-21", "--db", db)
+    assert same.returncode == 2 and "different reviewer" in same.stderr
+    ok(xinyong("cases", "decide", appeal["id"], "--outcome", "rejected", "--reasons", "the receipt is for "
+               "another debt", "--actor", "reviewer:zhao", "--as-of", "2026-01-21", *common))
+
+    status = ok(xinyong("status", PERSON, "--what-if", "--as-of", "2026-03-01", *common))
+    assert isinstance(status, dict)
+    shixin = next(p for p in status["policies"] if p["policy"].startswith("shixin"))
+    assert shixin["listings"][0]["stage"] == "in_force"
+    assert {(c["how"], c["on"]) for c in shixin["what_if"]} == {("expiry", "2028-01-10"), ("repair", "2026-03-01")}
+    public = ok(xinyong("lists", "public", "shixin", "--as-of", "2026-03-01", *common))
+    assert isinstance(public, list) and public[0]["subject"] == "cn.ric:1101************2X"
+
+    decision = ok(xinyong("check", PERSON, "transport.flight.purchase", "--purpose", "ticket", "--as-of",
+                          "2026-03-01", *common))
+    assert isinstance(decision, dict) and decision["effect"] == "deny"
+    eligible = ok(xinyong("repair", "check", PERSON, record_id, "--as-of", "2026-03-01", *common))
+    assert isinstance(eligible, dict) and eligible["eligible"]
+    repair = ok(xinyong("repair", "apply", PERSON, record_id, "--text", "paid in full", "--evidence",
+                        "bank transfer 0301", "--actor", "subject", "--as-of", "2026-03-01", *common))
+    assert isinstance(repair, dict)
+    ok(xinyong("cases", "decide", repair["id"], "--outcome", "granted", "--reasons", "the court confirms "
+               "performance", "--actor", "reviewer:wang", "--as-of", "2026-03-01", *common))
+    decision = ok(xinyong("check", PERSON, "transport.flight.purchase", "--purpose", "ticket", "--as-of",
+                          "2026-03-01", *common))
+    assert isinstance(decision, dict) and decision["effect"] == "allow"
+    text = xinyong("notices", PERSON, "--as-of", "2026-03-01", "--db", db)
+    assert text.returncode == 0 and "Listing ended" in text.stdout and "credit repair" in text.stdout
+    swept = ok(xinyong("notices", "--changed-since", "2026-02-28", "--as-of", "2026-03-01", *common))
+    assert isinstance(swept, dict) and swept["notices"] == []  # already generated above: stored once
+    assert xinyong("notices", "--db", db).returncode == 2
+    assert xinyong("audit", "verify", "--db", db).returncode == 0

@@ -1,0 +1,102 @@
+"""Group commit of audit entries, and the service as a real uvicorn process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+from tests.web.conftest import AS_OF, CLEAN, DEBTOR, FLIGHT, ROOT, World, auth, build_store, make_keys
+
+from xinyong.audit import verify
+from xinyong.service.auditlog import AuditBuffer
+from xinyong.service.online import Online
+from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.web import create_app
+
+
+def _decide_count(store: DuckDBStore) -> int:
+    return sum(1 for c in store.audit_entries() if c.entry.action == "decide")
+
+
+def test_audit_entries_are_grouped_and_a_clean_shutdown_flushes_all(world: World) -> None:
+    # a long delay and a large group: nothing reaches the store until shutdown
+    online = Online(world.store, as_of=AS_OF, audit=AuditBuffer(world.store, max_delay=3600, max_entries=10**6))
+    n = 250
+    with TestClient(create_app(online)) as client:
+        for i in range(n):
+            subject = DEBTOR if i % 2 else CLEAN
+            r = client.post("/v1/decisions", json={"subject": subject, "action": FLIGHT, "purpose": f"p{i}"},
+                            headers=auth(world.keys["airline"]))
+            assert r.status_code == 200
+        assert online.audit.pending == n and _decide_count(world.store) == 0
+    # the app stopped: every entry is stored, in one group, and the chain verifies
+    assert online.audit.pending == 0 and online.audit.groups == 1
+    assert _decide_count(world.store) == n
+    assert verify(world.store.audit_entries()).ok
+
+
+def test_the_flusher_appends_within_its_interval(world: World) -> None:
+    buffer = AuditBuffer(world.store, max_delay=0.05)
+    online = Online(world.store, as_of=AS_OF, audit=buffer)
+    with TestClient(create_app(online)) as client:
+        client.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "x"},
+                    headers=auth(world.keys["airline"]))
+        deadline = time.monotonic() + 2
+        while buffer.flushed < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert buffer.pending == 0 and buffer.flushed >= 1
+        with world.store.lock:
+            assert _decide_count(world.store) == 1
+    assert verify(world.store.audit_entries()).ok
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_real_uvicorn_process_serves_and_flushes_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "served.duckdb"
+    store = build_store(db)
+    keys = make_keys(store)
+    store.close()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xinyong", "serve", "--db", str(db), "--port", str(port), "--as-of", AS_OF.isoformat()],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=5) as c:
+            deny = c.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "ticket sale"},
+                          headers=auth(keys["airline"]))
+            assert deny.status_code == 200 and deny.json()["effect"] == "deny"
+            assert c.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "x"}
+                          ).status_code == 401
+            assert json.loads(c.get("/openapi.json").text)["info"]["title"] == "xinyong"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its clean shutdown
+    with DuckDBStore.open(db, read_only=True) as store:
+        entries = list(store.audit_entries())
+        assert verify(entries).ok
+        assert any(c.entry.action == "decide" and c.entry.subject == DEBTOR for c in entries)
