@@ -16,7 +16,7 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def xinyong() -> Run:
-    def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "xinyong", *args], cwd=cwd, capture_output=True,
-                              text=True, timeout=300, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+                              text=True, timeout=300, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **(env or {})})
     return run

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -83,3 +87,46 @@ def test_a_case_from_notice_to_repair(xinyong: Run, tmp_path: Path) -> None:
     assert isinstance(swept, dict) and swept["notices"] == []  # already generated above: stored once
     assert xinyong("notices", "--db", db).returncode == 2
     assert xinyong("audit", "verify", "--db", db).returncode == 0
+
+
+def test_webhook_notices_are_signed_with_the_secret_from_the_option_or_the_environment(xinyong: Run,
+                                                                                       tmp_path: Path) -> None:
+    received: list[tuple[bytes, str | None]] = []
+
+    class Inbox(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((self.rfile.read(int(self.headers["Content-Length"])),
+                             self.headers.get("X-Xinyong-Signature")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Inbox)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/notices"
+    try:
+        db = str(tmp_path / "r.duckdb")
+        ok(xinyong("publish", str(ROOT / "policies"), "--db", db, "--json"))
+        csv = tmp_path / "court.csv"
+        csv.write_text("subject,type,occurred,decided,document\n"
+                       f"{PERSON},court.refuse_perform,2025-11-01,2026-01-10,(2026) Jing 0105 Zhi 5\n")
+        ok(xinyong("ingest", str(csv), "--source", "court.enforcement", "--as-of", "2026-01-10", "--db", db,
+                   "--json"))
+        ok(xinyong("notices", PERSON, "--as-of", "2026-01-12", "--webhook", url, "--webhook-secret", "opt-secret",
+                   "--db", db, "--json"))
+        csv.write_text("subject,type,occurred,decided,document\n"
+                       f"{PERSON},court.refuse_perform,2025-11-01,2026-02-10,(2026) Jing 0105 Zhi 6\n")
+        ok(xinyong("ingest", str(csv), "--source", "court.enforcement", "--as-of", "2026-02-10", "--db", db,
+                   "--json"))
+        ok(xinyong("notices", PERSON, "--as-of", "2026-02-10", "--webhook", url, "--db", db, "--json",
+                   env={"XINYONG_WEBHOOK_SECRET": "env-secret"}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    secrets = ["opt-secret"] * 2 + ["env-secret"] * (len(received) - 2)
+    assert len(received) >= 3
+    for (body, signature), secret in zip(received, secrets, strict=True):
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert signature is not None and hmac.compare_digest(signature, expected), json.loads(body)["kind"]

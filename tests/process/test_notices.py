@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ class Inbox(BaseHTTPRequestHandler):
     """A relying subject's webhook endpoint: keeps what it gets; answers 500 while ``failing``."""
 
     received: ClassVar[list[dict[str, object]]] = []
+    raw: ClassVar[list[tuple[bytes, str | None]]] = []  # body bytes and X-Xinyong-Signature, as received
     failing: ClassVar[bool] = False
 
     def do_POST(self) -> None:
@@ -31,6 +34,7 @@ class Inbox(BaseHTTPRequestHandler):
             self.send_response(500)
         else:
             type(self).received.append(json.loads(body))
+            type(self).raw.append((body, self.headers.get("X-Xinyong-Signature")))
             self.send_response(204)
         self.end_headers()
 
@@ -40,7 +44,7 @@ class Inbox(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook() -> Iterator[str]:
-    Inbox.received, Inbox.failing = [], False
+    Inbox.received, Inbox.raw, Inbox.failing = [], [], False
     server = HTTPServer(("127.0.0.1", 0), Inbox)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -98,6 +102,24 @@ def test_webhook_delivery_to_a_real_server_retries_after_a_failure(listed: Notic
     assert listed.deliver(sender) == []
     unreachable = WebhookSender("http://127.0.0.1:9/none", timeout=2)
     assert all(not ok and "Error" in detail for _, ok, detail in listed.deliver(unreachable))
+
+
+def test_webhook_deliveries_are_signed_with_the_shared_secret(listed: NoticeService, webhook: str) -> None:
+    listed.sync(COMPANY, date(2026, 2, 5))
+    secret = "s3cret-shared-with-the-receiver"
+    assert "s3cret" not in repr(WebhookSender(webhook, secret=secret))  # never logged by accident
+    assert [ok for _, ok, _ in listed.deliver(WebhookSender(webhook, timeout=5, secret=secret))] == [True, True]
+    assert len(Inbox.raw) == 2
+    for body, signature in Inbox.raw:  # what a receiver does: recompute over the exact bytes, compare
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert signature is not None and hmac.compare_digest(signature, expected)
+        wrong = "sha256=" + hmac.new(b"another secret", body, hashlib.sha256).hexdigest()
+        assert not hmac.compare_digest(signature, wrong)
+    # without a secret, no signature header (a receiver that requires one refuses the delivery)
+    listed.sync(COMPANY, date(2026, 3, 1))
+    Inbox.raw.clear()
+    assert [ok for _, ok, _ in listed.deliver(WebhookSender(webhook, timeout=5))] == [True]
+    assert [sig for _, sig in Inbox.raw] == [None]
 
 
 def test_the_daily_sweep_notifies_only_subjects_whose_file_changed(people: People, store: DuckDBStore,

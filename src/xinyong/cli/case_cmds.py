@@ -201,6 +201,10 @@ def notices_cmd(
                                                                  "appended to this file.")] = None,
     webhook: Annotated[str | None, typer.Option("--webhook", help="Deliver pending notices by POST to this "
                                                                   "URL.")] = None,
+    webhook_secret: Annotated[str | None, typer.Option(
+        "--webhook-secret", envvar="XINYONG_WEBHOOK_SECRET", show_default=False,
+        help="Shared secret: each webhook POST carries X-Xinyong-Signature: sha256=<hex HMAC of the body> "
+             "so the receiver can verify it comes from this registry.")] = None,
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """The subject's notices up to --as-of (generated from its file first), optionally delivered. Exit 1
@@ -212,7 +216,8 @@ def notices_cmd(
     if outbox is not None:
         senders.append(OutboxSender(outbox))
     if webhook is not None:
-        senders.append(WebhookSender(webhook))
+        # without --webhook the secret does nothing: the env var may be set for every run
+        senders.append(WebhookSender(webhook, secret=webhook_secret or None))
     with open_registry(db, actor) as reg:
         svc = NoticeService(reg)
         notices = svc.notices(subject, day) if subject is not None else svc.sweep(_date(changed_since), day)

@@ -6,6 +6,8 @@ place. Each error carries a ``field`` or a location so that a user can find what
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class XinyongError(Exception):
     """Base of every error the platform raises on purpose."""
@@ -31,6 +33,17 @@ class InvalidIdentifier(InvalidInput):
     """A subject identifier fails its scheme's format or check character."""
 
     title = "invalid identifier"
+
+
+class NotYetEligible(InvalidInput):
+    """Credit repair applied for before the record may be repaired; ``earliest`` is the first day it may
+    (None when the list admits no repair at all)."""
+
+    title = "not yet eligible"
+
+    def __init__(self, message: str, *, earliest: date | None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.earliest = earliest
 
 
 class NotFound(XinyongError):

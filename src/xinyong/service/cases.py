@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from xinyong.model.assessment import Listing
 from xinyong.model.case import OUTCOMES, Case, CaseEvent, CaseKind, CaseStatus, CaseView, Notice, NoticeKind
-from xinyong.model.errors import Forbidden, InvalidInput, NotFound
+from xinyong.model.errors import Forbidden, InvalidInput, NotFound, NotYetEligible
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
@@ -136,8 +136,8 @@ class CaseService:
                                field="evidence")
         verdict = self.eligibility(key, record_id, as_of)
         if not verdict.eligible:
-            raise InvalidInput(f"record {record_id} cannot be repaired as of {as_of}: {verdict.reason}",
-                               field="record")
+            raise NotYetEligible(f"record {record_id} cannot be repaired as of {as_of}: {verdict.reason}",
+                                 earliest=verdict.earliest, field="record")
         rec = _record(self.registry.store.records_of(key), record_id, key)
         policies = self._knowing(rec.type)
         behind = [(lp, x) for lp, x in self._listings(key, as_of) if rec.id in x.triggered_by]

@@ -14,9 +14,11 @@ delivered notice is never sent twice on the same channel.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +34,15 @@ from xinyong.service.registry import Registry
 from xinyong.store.duckdb_cases import DuckDBCases
 
 Delivery = tuple[str, bool, str]  # notice id, delivered, detail
+SIGNATURE_HEADER = "X-Xinyong-Signature"
 _SWEEP_CHUNK = 1000  # subjects read per query in a sweep
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The webhook signature of ``body``: ``sha256=`` and the hex HMAC-SHA256 under the shared secret.
+    stdlib ``hmac`` on purpose: a keyed MAC (not a bare hash, which anyone could recompute) is what lets a
+    receiver verify the origin; receivers compare with ``hmac.compare_digest``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def notice_json(n: Notice) -> dict[str, object]:
@@ -68,10 +78,16 @@ class OutboxSender:
 
 @dataclass(frozen=True)
 class WebhookSender:
-    """POSTs each notice as JSON to ``url``; a 2xx answer means delivered, anything else is retried."""
+    """POSTs each notice as JSON to ``url``; a 2xx answer means delivered, anything else is retried.
+
+    With a shared ``secret`` each request carries ``X-Xinyong-Signature: sha256=<hex>``, the HMAC-SHA256 of
+    the exact body bytes under the secret: a receiver recomputes it to know the notice comes from this
+    registry and was not altered (the URL alone proves nothing; anybody who learns it can POST to it).
+    """
 
     url: str
     timeout: float = 10.0
+    secret: str | None = field(default=None, repr=False)
 
     @property
     def channel(self) -> str:
@@ -81,8 +97,12 @@ class WebhookSender:
         out: list[Delivery] = []
         with httpx.Client(timeout=self.timeout) as client:
             for n in notices:
+                body = json.dumps(notice_json(n), ensure_ascii=False, sort_keys=True).encode()
+                headers = {"Content-Type": "application/json", "X-Xinyong-Notice": n.id}
+                if self.secret is not None:
+                    headers[SIGNATURE_HEADER] = sign(body, self.secret)
                 try:
-                    res = client.post(self.url, json=notice_json(n), headers={"X-Xinyong-Notice": n.id})
+                    res = client.post(self.url, content=body, headers=headers)
                 except httpx.HTTPError as exc:
                     out.append((n.id, False, f"{type(exc).__name__}: {exc}"))
                     continue

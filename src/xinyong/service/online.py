@@ -3,7 +3,9 @@
 One :class:`Online` holds one store for the life of a server process (the embedded DuckDB allows one
 writer), the decision index for the service's as-of date, the principals and the audit buffer. Every
 method takes the calling :class:`Principal` and decides what it may do here, not in the edge: a role
-check is a rule of the platform, and the CLI or a test gets the same answer as HTTP.
+check is a rule of the platform, and the CLI or a test gets the same answer as HTTP. Due process
+(objections, appeals, repair, reviewer decisions, notices, status) is ``online.cases``
+(:mod:`xinyong.service.online_cases`), over the same store, index and audit buffer.
 
 Decisions never query the store: they are dict lookups in the :class:`DecisionIndex`, built from the
 latest assessment snapshot and kept current by single-subject re-evaluation after every write. A DuckDB
@@ -26,6 +28,7 @@ from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import ListDef
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.decisions import DecisionIndex
+from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
 from xinyong.service.publication import published_rows
 from xinyong.service.registry import Registry
@@ -80,6 +83,7 @@ class Online:
         self.owns_store = owns_store
         self._index: DecisionIndex | None = None
         self._keys: dict[str, str] = {}
+        self.cases = OnlineCases(self)  # due process: objections, appeals, repair, decisions, notices
 
     def start(self) -> None:
         """Build the decision index (evaluating once if no snapshot exists for the date) and start the

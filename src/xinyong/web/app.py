@@ -25,7 +25,7 @@ from xinyong.store.duckdb_store import DuckDBStore
 from xinyong.web import problems
 from xinyong.web.fastpath import DecisionFastPath
 from xinyong.web.limits import BodyLimit
-from xinyong.web.routes import decisions, keys, public, records, subjects
+from xinyong.web.routes import cases, decisions, keys, public, records, subjects
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
@@ -84,6 +84,6 @@ def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, 
     app.add_middleware(BodyLimit, max_bytes=limit)
     if fast_path:
         app.add_middleware(DecisionFastPath, max_bytes=limit)  # added last: runs first
-    for module in (decisions, records, subjects, keys, public):
+    for module in (decisions, records, subjects, cases, keys, public):
         app.include_router(module.router)
     return app

@@ -22,6 +22,7 @@ from xinyong.model.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    NotYetEligible,
     PolicyError,
     TooLarge,
     Unauthenticated,
@@ -67,6 +68,8 @@ def domain_response(exc: XinyongError, path: str | None = None) -> Response:
     extra: dict[str, Any] = {"field": exc.field}
     if isinstance(exc, TooLarge):
         extra["limit"] = exc.limit
+    if isinstance(exc, NotYetEligible):  # the first day a repair may be applied for, machine-readable
+        extra["earliest"] = exc.earliest.isoformat() if exc.earliest else None
     if isinstance(exc, PolicyError):
         extra["problems"] = [p.as_dict() for p in exc.problems]
     headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401 else None
@@ -116,8 +119,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "type": "object", "required": ["type", "title", "status", "detail"],
         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                        "detail": {"type": "string"}, "instance": {"type": "string"},
-                       "field": {"type": "string"}, "limit": {"type": "integer"}}}}}}
+                       "field": {"type": "string"}, "limit": {"type": "integer"},
+                       "earliest": {"type": "string", "format": "date"}}}}}}
     for code, desc in ((401, "No key, or an unknown or revoked key"), (403, "The key may not do this"),
                        (404, "Not found"), (413, "Body or batch too large; `limit` states the limit"),
-                       (422, "Invalid input; `field` names it"))
+                       (422, "Invalid input; `field` names it (a repair applied for too early: `earliest`)"))
 }
