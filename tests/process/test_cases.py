@@ -160,3 +160,52 @@ def test_an_objection_to_an_amount_is_upheld_as_a_correction(people: People, sto
     assert before.score is not None and after.score is not None and after.score > before.score
     shown = people.cases("anyone").case(case.id)
     assert shown.decision(date(2026, 2, 1)) is not None and shown.events[0].amendments == [fix.id]
+
+
+def test_repeated_objections_cannot_keep_a_listing_suspended(people: People, store: DuckDBStore) -> None:
+    """The exploit: object, be rejected, object again with other words, and so on for the whole window."""
+    fraud = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
+    store.add_records([fraud])
+    subject, li = people.cases("subject"), people.cases("reviewer:li")
+    assert effect(people, COMPANY, BID, date(2026, 2, 12)) is Effect.DENY  # in force after 10 days' notice
+    first = subject.object(COMPANY, "list:procurement_blacklist", "the bid was not ours", date(2026, 2, 13))
+    assert effect(people, COMPANY, BID, date(2026, 2, 13)) is not Effect.DENY  # suspended: the first objection
+    with pytest.raises(InvalidInput, match=r"still open.*duplicate") as dup:
+        subject.object(COMPANY, f"record:{fraud.id}", "the record is wrong too", date(2026, 2, 14))
+    assert dup.value.field == "target" and first.id in dup.value.message
+    li.decide(first.id, CaseStatus.REJECTED, "the documents match", date(2026, 2, 16))
+    assert effect(people, COMPANY, BID, date(2026, 2, 16)) is Effect.DENY
+    # every further objection to the same matter, against the listing or the record behind it, is refused
+    # for the rest of the objection window (until 2026-03-04), and the listing stays in force
+    for n, day in enumerate([date(2026, 2, 17), date(2026, 2, 24), date(2026, 3, 4)]):
+        for target in ("list:procurement_blacklist", f"record:{fraud.id}"):
+            with pytest.raises(InvalidInput, match=f"already decided.*appeal.*until 2026-04-17: xinyong cases "
+                                                   f"appeal {first.id}") as refused:
+                subject.object(COMPANY, target, f"objection number {n + 1}", day)
+            assert refused.value.field == "target"
+        assert effect(people, COMPANY, BID, day) is Effect.DENY, day
+    assert [v.id for v in subject.cases(COMPANY)] == [first.id]
+    with pytest.raises(InvalidInput, match="window to object closed"):
+        subject.object(COMPANY, "list:procurement_blacklist", "late", date(2026, 3, 5))
+    # the appeal is the next step, and it is unaffected (it does not suspend the listing)
+    appeal = subject.appeal(first.id, "the reviewer ignored the contract", date(2026, 3, 5))
+    assert effect(people, COMPANY, BID, date(2026, 3, 5)) is Effect.DENY
+    people.cases("reviewer:zhao").decide(appeal.id, CaseStatus.UPHELD, "contract 12 shows another supplier",
+                                         date(2026, 3, 9))
+    assert effect(people, COMPANY, BID, date(2026, 3, 9)) is not Effect.DENY
+
+
+def test_a_first_objection_to_another_record_behind_the_listing_is_still_heard(people: People,
+                                                                              store: DuckDBStore) -> None:
+    one = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
+    two = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 9", source="finance.procurement")
+    store.add_records([one, two])
+    subject = people.cases("subject")
+    first = subject.object(COMPANY, f"record:{one.id}", "not ours", date(2026, 2, 13))
+    people.cases("reviewer:li").decide(first.id, CaseStatus.REJECTED, "the documents match", date(2026, 2, 16))
+    # the listing is the same matter as the record behind it: refused, naming the record not yet heard
+    with pytest.raises(InvalidInput, match=f"cases appeal {first.id}.*record:{two.id}"):
+        subject.object(COMPANY, "list:procurement_blacklist", "not ours either", date(2026, 2, 17))
+    # the other finding has its own first objection (charter: every record may be objected to once)
+    other = subject.object(COMPANY, f"record:{two.id}", "Cai Ku 9 names another supplier", date(2026, 2, 17))
+    assert other.is_open(date(2026, 2, 17))

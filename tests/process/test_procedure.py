@@ -88,6 +88,21 @@ def test_an_open_objection_suspends_an_after_notice_listing_until_decided() -> N
     assert s.stage is Stage.IN_FORCE
 
 
+def test_a_repeated_objection_does_not_suspend_the_listing_again() -> None:
+    recs = [fraud()]
+    rejected = [CaseEvent(case="x", at=date(2026, 2, 16), actor="r", outcome=CaseStatus.REJECTED, reasons="no")]
+    first = objection("list:procurement_blacklist", date(2026, 2, 12), rejected)
+    again = objection("list:procurement_blacklist", date(2026, 2, 17))  # after the decision: appeal instead
+    _, (s,) = statuses(CORPORATE, recs, [], [first, again], date(2026, 2, 13))
+    assert s.stage is Stage.SUSPENDED and s.open_cases == [first.id]
+    _, (s,) = statuses(CORPORATE, recs, [], [first, again], date(2026, 2, 17))
+    assert s.stage is Stage.IN_FORCE and s.open_cases == []
+    # an objection filed while the first was still open is not a repeat here (the service refuses it)
+    early = objection("list:procurement_blacklist", date(2026, 2, 14))
+    _, (s,) = statuses(CORPORATE, recs, [], [first, early], date(2026, 2, 17))
+    assert s.stage is Stage.SUSPENDED and s.open_cases == [early.id]
+
+
 def test_a_court_list_stays_in_force_while_an_objection_is_open() -> None:
     recs = [record(PERSON, "court.refuse_perform", date(2026, 1, 10), "(2026) J 1")]
     c = objection("list:shixin", date(2026, 1, 12), subject=PERSON)

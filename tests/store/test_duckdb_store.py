@@ -107,3 +107,17 @@ def test_run_readers(tmp_path: Path) -> None:
         assert got is not None and got.score == 900 and got.listings[0].list_id == "dishonest"
         assert store.assessment_of("cn.uscc:nobody", "r2") is None
         assert [r.run for r in store.runs("shixin")] == ["r1", "r2"]
+
+
+def test_writes_are_in_the_access_log_of_the_subject_written_about(tmp_path: Path) -> None:
+    """Each subject sees which source wrote about it (one audit entry per subject, not per batch)."""
+    store = DuckDBStore.open(tmp_path / "log.duckdb")
+    a, b = _rec(document="(2026) 1"), _rec(PERSON, document="(2026) 2")
+    store.add_records([a, b, a], actor="court")
+    store.add_amendments([Amendment(record=a.id, kind=AmendmentKind.ANNUL, effective=date(2026, 3, 1),
+                                    reason="error", document="ruling")], actor="court")
+    entries = [c.entry for c in store.audit_entries()]
+    writes = {(e.action, e.subject) for e in entries if e.action.startswith("add_")}
+    assert writes == {("add_records", ORG), ("add_records", PERSON), ("add_amendments", ORG)}
+    assert [e.detail["ids"] for e in entries if e.subject == PERSON] == [[b.id]]
+    assert verify(store.audit_entries()).ok

@@ -23,8 +23,7 @@ from xinyong.policy.counterfactual import what_if
 from xinyong.policy.procedure import listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import NoticeSender, NoticeService, OutboxSender, WebhookSender, notice_json
-from xinyong.service.online import mask_name, mask_subject
-from xinyong.service.publication import published_rows
+from xinyong.service.publication import public_entry, published_rows
 from xinyong.store.duckdb_cases import DuckDBCases
 
 cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
@@ -290,14 +289,14 @@ def lists_public(
     entries = []
     for r in rows:
         kind, name = names.get(r.subject, (reg.schemes.kind_of(r.subject).value, None))
-        entries.append({"subject": mask_subject(r.subject, kind), "name": mask_name(name, kind),
-                        "reason": ldef.name, "legal_basis": ldef.legal_basis, "since": str(r.since),
-                        "until": str(r.until)})
+        e = public_entry(r, kind, name, ldef.publication)
+        entries.append({"subject": e.subject, "name": e.name, "reason": ldef.name, "legal_basis": ldef.legal_basis,
+                        "since": e.since and str(e.since), "until": e.until and str(e.until)})
     if json_out:
         print_json(entries)
         return
     console.print(f"[bold]{ldef.name}[/] ({lp.policy.ref}) as of {day}: {len(entries):,} published listings")
     table = Table("subject", "name", "since", "until", box=None)
-    for e in entries[:limit]:
-        table.add_row(str(e["subject"]), str(e["name"] or ""), str(e["since"]), str(e["until"]))
+    for row in entries[:limit]:
+        table.add_row(*(str(row[k] or "") for k in ("subject", "name", "since", "until")))
     console.print(table)

@@ -10,7 +10,8 @@ two executions keep one semantics and stay held equal by the differential test:
   until then the listing is *proposed*: notified, open to objection, without measures;
 - while an objection against the listing, or against a record behind it, is open, an after-notice
   listing is *suspended* (not in force); a list that ``takes_effect: immediately`` (court lists) stays
-  in force and the objection is decided on the expedited deadline instead;
+  in force and the objection is decided on the expedited deadline instead; a repeated objection (filed
+  after one against the same target was decided: the next step is an appeal) suspends nothing;
 - an upheld objection or a granted repair becomes an amendment (annul / correct / repair) that both
   engines already apply, so the listing ends from the decision date on and history stays recomputable.
 
@@ -132,10 +133,20 @@ def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], ame
 
 
 def blocking_cases(listing: Listing, cases: Iterable[CaseView], as_of: date) -> list[CaseView]:
-    """Objections open as of ``as_of`` against the listing or a record behind it."""
+    """Objections open as of ``as_of`` against the listing or a record behind it.
+
+    A repeated objection does not block: one filed after an objection against the same target was
+    decided (the next step was an appeal). The case service refuses those, and more (a listing and the
+    records behind it are one matter); this keeps any that exist from suspending a listing again.
+    """
     targets = {f"list:{listing.list_id}", *(f"record:{r}" for r in listing.triggered_by)}
-    return [c for c in cases if c.case.kind is CaseKind.OBJECTION and c.case.target in targets
-            and c.is_open(as_of)]
+    objections = [c for c in cases if c.case.kind is CaseKind.OBJECTION and c.case.target in targets]
+
+    def repeated(c: CaseView) -> bool:
+        return any(o.id != c.id and o.case.target == c.case.target and o.decision(c.case.filed) is not None
+                   for o in objections)
+
+    return [c for c in objections if c.is_open(as_of) and not repeated(c)]
 
 
 def listing_statuses(lp: LoadedPolicy, assessment: Assessment, records: Sequence[Record],

@@ -3,7 +3,10 @@
 - An **objection** (by the subject, within ``procedure.objection_days`` of the notice) targets a record or
   a listing. While it is open an after-notice listing is suspended; a list that takes effect immediately
   stays in force and the objection gets the expedited deadline. Upheld, the record is annulled (or its
-  amount corrected) from the decision date; for a listing, every record behind it is annulled.
+  amount corrected) from the decision date; for a listing, every record behind it is annulled. One
+  objection per matter (a record, or a listing and the records behind it): a further one is refused while
+  it is open (a duplicate) and once it is decided (the next step is an appeal), so repeated objections
+  cannot keep a listing suspended.
 - An **appeal** against a decided objection (within ``procedure.appeal_days``) goes to a *different*
   reviewer: the one who decided the objection is refused (``Forbidden``).
 - A **repair** application is accepted only when the record is eligible (``policy/procedure.py``:
@@ -93,6 +96,8 @@ class CaseService:
             last, policies, behind = status.objection_by, [lp], found
         if as_of > last:
             raise InvalidInput(f"the window to object closed on {last}", field="as_of")
+        self._refuse_repeat(key, f"{kind}:{ident}", {ident} if kind == "record" else set(behind[0][1].triggered_by),
+                            as_of)
         immediate = [lp for lp, x in behind if lp.policy.list_def(x.list_id).takes_effect == "immediately"]
         days = (min(lp.policy.procedure.expedited_review_working_days for lp in immediate) if immediate
                 else min(lp.policy.procedure.review_working_days for lp in policies))
@@ -108,10 +113,9 @@ class CaseService:
         if original.case.kind is not CaseKind.OBJECTION or decided is None:
             raise InvalidInput(f"case {case_id} is not a decided objection as of {as_of}", field="case")
         policies = self._case_policies(original.case)
-        window = max(lp.policy.procedure.appeal_days or 0 for lp in policies)
-        if as_of > decided.at + timedelta(days=window):
-            raise InvalidInput(f"the window to appeal closed on {decided.at + timedelta(days=window)}",
-                               field="as_of")
+        until = self._appeal_until(original.case, decided.at)
+        if as_of > until:
+            raise InvalidInput(f"the window to appeal closed on {until}", field="as_of")
         days = min(lp.policy.procedure.review_working_days for lp in policies)
         case = Case(kind=CaseKind.APPEAL, subject=original.case.subject, target=f"case:{case_id}", filed=as_of,
                     filed_by=self.actor, text=text, evidence=list(evidence),
@@ -189,6 +193,50 @@ class CaseService:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
+    def _refuse_repeat(self, key: str, target: str, covered: set[str], as_of: date) -> None:
+        """One objection per matter: refuse a further objection once one is filed or decided.
+
+        The matter of an objection is the records it covers: the record, or every record behind the
+        listing when it was filed (what an upheld objection annuls). An objection against a record
+        behind a listing and one against the listing are the same matter. A decided objection is
+        followed by an appeal, not by another objection: otherwise each new open objection would
+        suspend an after-notice listing again, for as long as the window lasts.
+        """
+        same = [v for v in self.store.cases(key) if v.case.kind is CaseKind.OBJECTION
+                and (v.case.target == target or covered & self._covers(v.case))]
+        decided = [(v, e) for v in same if (e := v.decision(as_of)) is not None]
+        if decided:
+            view, event = max(decided, key=lambda ve: ve[1].at)
+            until = self._appeal_until(view.case, event.at)
+            message = (f"an objection to the same matter was already decided: case {view.id} (against "
+                       f"{view.case.target}) was {event.outcome.value} on {event.at}, and a further objection "
+                       f"against {target} is not accepted. The next step is an appeal to a different reviewer")
+            message += (f", until {until}: xinyong cases appeal {view.id}" if as_of <= until else
+                        f"; the window to appeal it closed on {until}")
+            if target.startswith("list:"):
+                heard = set[str]().union(*(self._covers(v.case) for v in same))
+                if rest := sorted(covered - heard):
+                    message += (". Records behind the listing not yet objected to may still be objected to: "
+                                + ", ".join(f"record:{r}" for r in rest))
+            raise InvalidInput(message, field="target")
+        if same:
+            view = min(same, key=lambda v: v.case.filed)
+            raise InvalidInput(f"an objection to the same matter is already filed and still open: case {view.id} "
+                               f"(against {view.case.target}, filed {view.case.filed}, to be decided by "
+                               f"{view.case.deadline}); a further objection against {target} would be a duplicate",
+                               field="target")
+
+    def _covers(self, case: Case) -> set[str]:
+        """The records an objection is about: its record, or those behind its listing when it was filed."""
+        if case.target_kind == "record":
+            return {case.target_id}
+        return {r for _, x in self._listings(case.subject, case.filed) if x.list_id == case.target_id
+                for r in x.triggered_by}
+
+    def _appeal_until(self, case: Case, decided: date) -> date:
+        """The last day to appeal the decision on an objection."""
+        return decided + timedelta(days=max(lp.policy.procedure.appeal_days or 0 for lp in self._case_policies(case)))
+
     def _file(self, case: Case) -> CaseView:
         with self.registry.store.transaction():
             if not self.store.add_case(case, actor=self.actor):
@@ -207,8 +255,7 @@ class CaseService:
         body = f"Case {case.id} ({case.kind.value} against {case.target}) was decided on {as_of}: {outcome.value}. " \
                f"Reasons: {reasons}"
         if case.kind is CaseKind.OBJECTION:
-            days = max(lp.policy.procedure.appeal_days or 0 for lp in self._case_policies(case))
-            act_by = as_of + timedelta(days=days)
+            act_by = self._appeal_until(case, as_of)
             body += f" You may appeal to a different reviewer until {act_by}: xinyong cases appeal {case.id}"
         return Notice(subject=case.subject, kind=NoticeKind.CASE_DECIDED, issued=as_of, ref=f"case:{case.id}",
                       title=f"Decision on your {case.kind.value}: {outcome.value}", body=body, act_by=act_by)

@@ -23,14 +23,13 @@ from xinyong.model.assessment import Assessment, Decision
 from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import Forbidden, InvalidIdentifier, InvalidInput, NotFound, TooLarge
 from xinyong.model.record import Amendment, Record
-from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import ListDef
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
-from xinyong.service.publication import published_rows
+from xinyong.service.publication import PublicEntry, public_entry, published_rows
 from xinyong.service.registry import Registry
 from xinyong.store.duckdb_store import DuckDBStore
 from xinyong.store.protocol import PolicyVersion
@@ -49,14 +48,6 @@ class SubjectFile:
     records: list[Record]
     amendments: list[Amendment]
     access_log: list[ChainedEntry]
-
-
-@dataclass(frozen=True)
-class PublicEntry:
-    subject: str
-    name: str | None
-    since: date
-    until: date
 
 
 @dataclass(frozen=True)
@@ -102,8 +93,11 @@ class Online:
         return self.fixed_as_of or date.today()
 
     def indexed(self, as_of: date | None) -> bool:
-        """Whether decisions as of ``as_of`` come from the index (no evaluation, nothing blocks)."""
-        return as_of is None or as_of == self.today()
+        """Whether a decision can be answered on the event loop: the index for today is built (after
+        midnight it must be rebuilt, which takes the store lock and may evaluate: a worker thread's job,
+        never the loop's) and the request asks for today."""
+        idx = self._index
+        return idx is not None and idx.as_of == self.today() and as_of in (None, idx.as_of)
 
     def index(self) -> DecisionIndex:
         """The index for :meth:`today`; rebuilt when the date moves on."""
@@ -138,12 +132,18 @@ class Online:
 
     # -- relying parties ---------------------------------------------------------------------------
 
-    def _authorise_check(self, who: Principal, subjects: Sequence[str], action: str, purpose: str) -> None:
+    def _authorise_check(self, who: Principal, subjects: Sequence[str], action: str, purpose: str,
+                         as_of: date | None) -> None:
         try:
             who.may_check(action)
+            if as_of is not None and as_of != self.today():
+                # another date would show listings not in force today: proposed ones still in their notice
+                # period, or ones that have ended (charter rules 5 and 6); relying parties decide today
+                raise Forbidden(f"relying parties get decisions as of the service date {self.today()}, "
+                                f"not {as_of}", field="as_of")
         except Forbidden as exc:  # a refused look-up is still a look-up: the subject sees it was tried
-            for s in subjects[:100]:
-                self._log(who, "decide_refused", s, purpose, {"action": action, "reason": exc.message})
+            self.audit.extend(AuditEntry(0, utc_now(), who.actor, "decide_refused", s, purpose,
+                                         {"action": action, "reason": exc.message}) for s in subjects)
             raise
         if not purpose.strip():
             raise InvalidInput("a relying party must state the purpose of a check", field="purpose")
@@ -157,7 +157,7 @@ class Online:
                        ) -> tuple[Decision, str]:
         """:meth:`decide` and the decision id, hashed once for the audit entry and the response."""
         key = self.subject_key(subject)
-        self._authorise_check(who, [key], action, purpose)
+        self._authorise_check(who, [key], action, purpose, as_of)
         d = self._decisions([key], action, purpose, as_of)[0]
         did = d.id
         self._log(who, "decide", key, purpose, _detail(d, did))
@@ -175,24 +175,16 @@ class Online:
             raise TooLarge(f"{len(subjects)} subjects in one batch; the limit is {self.max_batch}",
                            limit=self.max_batch, field="subjects")
         keys = [self.subject_key(s, f"subjects[{i}]") for i, s in enumerate(subjects)]
-        self._authorise_check(who, keys, action, purpose)
+        self._authorise_check(who, keys, action, purpose, as_of)
         out = [(d, d.id) for d in self._decisions(keys, action, purpose, as_of)]
         at, actor = utc_now(), who.actor
         self.audit.extend(AuditEntry(0, at, actor, "decide", d.subject, purpose, _detail(d, did)) for d, did in out)
         return out
 
     def _decisions(self, keys: list[str], action: str, purpose: str, as_of: date | None) -> list[Decision]:
+        """From the index only: ``_authorise_check`` has refused any date but the service's."""
         idx = self.index()
-        if as_of is None or as_of == idx.as_of:
-            return [idx.decision(k, action, purpose) for k in keys]
-        # another date: no snapshot, so evaluate each subject from its own records (bounded by max_batch)
-        out = []
-        with self.store.lock:
-            for k in keys:
-                pairs = self.registry.assess_in_force(k, as_of)
-                out.append(decide_states(k, (PolicyState.of(lp.policy, a) for lp, a in pairs), action,
-                                         purpose, as_of))
-        return out
+        return [idx.decision(k, action, purpose) for k in keys]
 
     # -- agencies and reviewers: writes ---------------------------------------------------------------
 
@@ -211,14 +203,22 @@ class Online:
         if len(amendments) > self.max_batch:
             raise TooLarge(f"{len(amendments)} amendments in one request; the limit is {self.max_batch}",
                            limit=self.max_batch, field="amendments")
+        today = self.today()
+        for i, a in enumerate(amendments):
+            if a.effective < today:
+                # a backdated amendment would rewrite assessments already issued; corrections of the past
+                # come from case decisions, dated on the decision (charter rule 5, recomputable history)
+                raise InvalidInput(f"an amendment takes effect from today ({today}) or later, not {a.effective}",
+                                   field=f"amendments[{i}].effective")
         with self.store.lock:
             owners = self.store.record_owners(sorted({a.record for a in amendments}))
             for i, a in enumerate(amendments):
-                if a.record not in owners:
-                    raise NotFound(f"record {a.record} is not stored", field=f"amendments[{i}].record")
-                if who.role is Role.AGENCY and owners[a.record][0] != who.source:
-                    raise Forbidden(f"record {a.record} was submitted by another source; an agency amends "
-                                    "only its own records", field=f"amendments[{i}].record")
+                owner = owners.get(a.record)
+                if owner is None or (who.role is Role.AGENCY and owner[0] != who.source):
+                    # one answer for "not stored" and "another source's": ids are guessable content hashes
+                    raise NotFound(f"no record {a.record} from your source"
+                                   if who.role is Role.AGENCY else f"record {a.record} is not stored",
+                                   field=f"amendments[{i}].record")
             added = self.store.add_amendments(amendments, actor=who.actor)
         self.reassess({owners[a.record][1] for a in amendments})
         return added.new, added.existing
@@ -258,14 +258,10 @@ class Online:
             page = rows[offset:offset + limit]
             names = self.store.subject_names([r.subject for r in page])
         ldef = lp.policy.list_def(list_id)
-        entries, unnamed = [], 0
-        for r in page:
-            kind, name = names.get(r.subject, ("person", None))
-            unnamed += name is None
-            entries.append(PublicEntry(mask_subject(r.subject, kind), mask_name(name, kind), r.since, r.until))
-        note = ("persons are shown by family name and a masked identifier; organisations by name and code"
-                + (f"; {unnamed} entries have no registered name and show the masked identifier only"
-                   if unnamed else ""))
+        entries = [public_entry(r, *names.get(r.subject, (self.registry.schemes.kind_of(r.subject).value, None)),
+                                ldef.publication) for r in page]
+        note = ("published fields: " + ", ".join(ldef.publication.fields)
+                + "; persons by family name and '*' only, never an identifier (charter rule 7)")
         return PublicList(ldef, lp.policy.ref, day, len(rows), entries, note)
 
     def policies(self) -> list[LoadedPolicy]:
@@ -280,27 +276,6 @@ class Online:
 
     def catalogue(self) -> Catalogue:
         return self.policies()[0].catalogue
-
-
-def mask_name(name: str | None, kind: str) -> str | None:
-    """Persons: family name (first word, or first character of a Chinese name) and "*"."""
-    if name is None or kind != "person":
-        return name
-    name = name.strip()
-    if not name:
-        return None
-    family = name.split()[0] if " " in name else name[:1]
-    return family + "*"
-
-
-def mask_subject(key: str, kind: str) -> str:
-    """Persons: the identifier with all but its first four and last two characters masked (the birth
-    date and sequence number are hidden); organisations' codes are public."""
-    if kind != "person":
-        return key
-    scheme, _, value = key.partition(":")
-    shown = value[:4] + "*" * max(len(value) - 6, 0) + value[-2:] if len(value) > 6 else "*" * len(value)
-    return f"{scheme}:{shown}"
 
 
 def _detail(d: Decision, did: str | None = None) -> dict[str, object]:

@@ -8,10 +8,12 @@ is the edge's job (``service/online.py``: ``mask_name``, ``mask_subject``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xinyong.model.errors import NotFound
 from xinyong.policy.loader import LoadedPolicy
+from xinyong.policy.schema import Publication
 from xinyong.service.registry import Registry
 from xinyong.store.duckdb_cases import DuckDBCases
 from xinyong.store.protocol import ListingRow
@@ -53,3 +55,38 @@ def published_rows(registry: Registry, list_id: str, as_of: date) -> tuple[Loade
     if pub.days is not None:
         rows = [r for r in rows if as_of < r.since + timedelta(days=pub.days)]
     return lp, rows
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One published listing, holding only what the list's ``publication.fields`` allow (None otherwise)."""
+
+    subject: str | None
+    name: str | None
+    since: date | None
+    until: date | None
+
+
+def public_entry(row: ListingRow, kind: str, name: str | None, publication: Publication) -> PublicEntry:
+    """Charter rule 7 for one listing: a person is shown by masked name only (never an identifier, even
+    masked); an organisation by name and, if the fields say so or it has no registered name, its code
+    (public registry data). Dates only when the policy publishes them."""
+    fields = set(publication.fields)
+    if kind == "person":
+        subject, shown = None, mask_name(name, kind) if "masked_name" in fields else None
+    else:
+        shown = name if {"name", "masked_name"} & fields else None
+        subject = row.subject if "identifier" in fields or shown is None else None
+    return PublicEntry(subject, shown, row.since if "since" in fields else None,
+                       row.until if "until" in fields else None)
+
+
+def mask_name(name: str | None, kind: str) -> str | None:
+    """Persons: family name (first word, or first character of a Chinese name) and "*"."""
+    if name is None or kind != "person":
+        return name
+    name = name.strip()
+    if not name:
+        return None
+    family = name.split()[0] if " " in name else name[:1]
+    return family + "*"

@@ -231,9 +231,14 @@ class DuckDBStore:
                                       "decided, document, amount, batch, received_at) "
                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._con.executemany("INSERT INTO record_keys VALUES (?)", [(id_key(i),) for i in new])
-            self.append_audit([AuditEntry(0, now, actor, "add_records", detail={
-                "batch": batch, "new": len(new), "duplicates": len(ids) - len(new),
-                "ids": new[:100]})])
+            # one entry per subject written about, so the write shows in that subject's access log
+            by_subject: dict[str | None, list[str]] = {}
+            for row in rows:
+                by_subject.setdefault(row[1], []).append(row[0])
+            self.append_audit([
+                AuditEntry(0, now, actor, "add_records", subject, detail={
+                    "batch": batch, "new": len(got), "duplicates": len(ids) - len(new), "ids": got[:100]})
+                for subject, got in (sorted(by_subject.items(), key=lambda kv: str(kv[0])) or [(None, [])])])
         return Added(new, dup)
 
     def import_subjects(self, parquet: Path, actor: str = "system") -> int:
@@ -283,8 +288,18 @@ class DuckDBStore:
                 self._con.execute("INSERT INTO amendments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                   [aid, a.record, a.kind.value, a.effective, a.reason, a.document,
                                    a.amount, now])
-            self.append_audit([AuditEntry(0, now, actor, "add_amendments", detail={
-                "new": len(new), "duplicates": len(ids) - len(new), "ids": new[:100]})])
+            owner = dict(self._con.execute(
+                "SELECT DISTINCT id, subject FROM records WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(known)]).fetchall())
+            by_subject: dict[str | None, list[str]] = {}
+            fresh = set(new)
+            for a, aid in zip(amendments, ids, strict=True):
+                if aid in fresh:
+                    by_subject.setdefault(owner.get(a.record), []).append(aid)
+            self.append_audit([
+                AuditEntry(0, now, actor, "add_amendments", subject, detail={
+                    "new": len(got), "duplicates": len(ids) - len(new), "ids": got[:100]})
+                for subject, got in (sorted(by_subject.items(), key=lambda kv: str(kv[0])) or [(None, [])])])
         return Added(new, dup)
 
     def records_of(self, subject: str) -> list[Record]:

@@ -163,10 +163,12 @@ class SubjectFileOut(BaseModel):
 
 
 class PublicEntryOut(BaseModel):
-    subject: str = Field(description="Organisations: the code; persons: masked")
+    """Only the fields the list's ``publication.fields`` name; a person's identifier is never public."""
+
+    subject: str | None = Field(description="Organisations: the code (if published); persons: never")
     name: str | None = Field(description="Organisations: the name; persons: family name + '*'")
-    since: date
-    until: date
+    since: date | None = Field(description="If the list publishes it")
+    until: date | None = Field(description="If the list publishes it")
 
 
 class PublicListOut(BaseModel):
@@ -195,5 +197,3 @@ class PolicyOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     as_of: date | None = None
-    subjects_indexed: int | None = None
-    audit_pending: int | None = None
