@@ -28,6 +28,7 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from xinyong.service.auditlog import DEFAULT_MAX_DELAY  # noqa: E402
 from xinyong.service.demo import DEMO_AS_OF, build_demo  # noqa: E402
 from xinyong.service.principals import create_demo_keys  # noqa: E402
 from xinyong.store.duckdb_store import DuckDBStore  # noqa: E402
@@ -142,7 +143,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--audit-interval", type=float, default=0.2, help="xinyong serve --audit-interval")
+    ap.add_argument("--audit-interval", type=float, default=DEFAULT_MAX_DELAY, help="xinyong serve --audit-interval")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="xinyong-bench-http-"))
     db = work / "bench.duckdb"

@@ -7,7 +7,7 @@ waiting, and :meth:`AuditBuffer.close` appends the rest on a clean shutdown. Cha
 append time (:meth:`DuckDBStore.append_audit` links each group onto the stored head), so the log stays
 one unbroken chain whatever mix of grouped reads and transactional writes produced it.
 
-Durability window: entries not yet flushed — at most ``max_delay`` seconds' worth (default 0.2 s), or
+Durability window: entries not yet flushed — at most ``max_delay`` seconds' worth (default 0.05 s), or
 ``max_entries`` — are lost if the process dies without a clean shutdown (SIGKILL, power loss). Writes
 (records, amendments, keys) are not buffered: each commits with its own audit entry in one transaction.
 """
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from xinyong.audit import AuditEntry
 from xinyong.store.duckdb_store import DuckDBStore
 
-DEFAULT_MAX_DELAY = 0.2
+DEFAULT_MAX_DELAY = 0.05  # measured: 0.2 s groups put p99 at 5.8 ms, 0.05 s at 5.4 ms (bench/http.py)
 DEFAULT_MAX_ENTRIES = 8192
 
 
