@@ -2,8 +2,8 @@
 
 The evaluation run says who meets a list's entry (compiled SQL, the whole population); due process then
 removes the few listings still in their notice period or suspended by an open objection (charter rules
-5 and 7: nobody is published before notice, and a publication ends with its window). Masking of persons
-is the edge's job (``service/online.py``: ``mask_name``, ``mask_subject``).
+5 and 7: nobody is published before notice, and a publication ends with its window); ``public_entry``
+keeps only the fields the list publishes, a person by masked name and never an identifier.
 """
 
 from __future__ import annotations
