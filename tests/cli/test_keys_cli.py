@@ -35,6 +35,8 @@ def test_keys_create_list_revoke(xinyong: Run, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no.such.source" in bad.stderr
     bad = xinyong("keys", "create", "X", "--role", "relying_party", "--db", db)
     assert bad.returncode == 2 and "action" in bad.stderr
+    bad = xinyong("keys", "create", "X", "--role", "relying_party", "--action", "Transport..X", "--db", db)
+    assert bad.returncode == 2 and "Transport..X" in bad.stderr and "dotted action id" in bad.stderr
 
     revoked = json.loads(xinyong("keys", "revoke", created["id"], "--db", db, "--json").stdout)
     assert revoked["revoked_at"] is not None

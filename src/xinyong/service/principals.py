@@ -17,6 +17,7 @@ enough for a value nobody can guess, and it lets each request be authenticated w
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from xinyong.audit import utc_now
 from xinyong.model.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.policy.decide import action_covers
+from xinyong.policy.schema import ACTION_PATTERN
 from xinyong.store.duckdb_principals import DuckDBKeys, KeyRow
 from xinyong.store.duckdb_store import DuckDBStore
 
@@ -124,6 +126,10 @@ class Principals:
         if bool(acts) != (role is Role.RELYING_PARTY):
             raise InvalidInput("a relying-party key needs at least one --action it is registered for, and "
                                "only a relying-party key takes actions", field="actions")
+        for a in acts:  # the same spelling as a measure's action, so a registration can match one
+            if not re.fullmatch(ACTION_PATTERN, a):
+                raise InvalidInput(f"action {a!r} is not a dotted action id like transport.flight.purchase",
+                                   field="actions")
         with self.store.lock:
             if source is not None and not self.keys.source_exists(source):
                 raise NotFound(f"source {source!r} is not registered in the catalogue; publish policies "
