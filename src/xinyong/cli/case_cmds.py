@@ -24,7 +24,6 @@ from xinyong.policy.procedure import listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import NoticeSender, NoticeService, OutboxSender, WebhookSender, notice_json
 from xinyong.service.publication import public_entry, published_rows
-from xinyong.store.duckdb_cases import DuckDBCases
 
 cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
 repair_app = typer.Typer(help="Credit repair: eligibility and applications.", no_args_is_help=True)
@@ -250,7 +249,7 @@ def status_cmd(
     with open_registry(db, actor) as reg:
         key = reg.schemes.parse(subject).key
         records, amendments = reg.store.records_of(key), reg.store.amendments_of(key)
-        views = DuckDBCases(reg.store).cases(key)
+        views = reg.store.cases.cases(key)
         out = []
         for lp, a in reg.explain(key, day, purpose="subject's own status"):
             statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)

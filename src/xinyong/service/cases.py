@@ -40,7 +40,7 @@ from xinyong.policy.procedure import (
 )
 from xinyong.service.notices import NoticeService
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_cases import DuckDBCases
+from xinyong.store.protocol import CaseStore
 
 
 @dataclass
@@ -48,8 +48,8 @@ class CaseService:
     registry: Registry
 
     @property
-    def store(self) -> DuckDBCases:
-        return DuckDBCases(self.registry.store)
+    def store(self) -> CaseStore:
+        return self.registry.store.cases
 
     @property
     def actor(self) -> str:

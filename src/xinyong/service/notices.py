@@ -31,7 +31,7 @@ from xinyong.policy.counterfactual import Transition, change_offsets, timeline
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.procedure import relevant_policies
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_cases import DuckDBCases
+from xinyong.store.protocol import CaseStore
 
 Delivery = tuple[str, bool, str]  # notice id, delivered, detail
 SIGNATURE_HEADER = "X-Xinyong-Signature"
@@ -115,8 +115,8 @@ class NoticeService:
     registry: Registry
 
     @property
-    def store(self) -> DuckDBCases:
-        return DuckDBCases(self.registry.store)
+    def store(self) -> CaseStore:
+        return self.registry.store.cases
 
     def sync(self, subject: str, as_of: date, after: date | None = None) -> list[Notice]:
         """Store every notice due to the subject up to ``as_of`` (only those issued after ``after``, if

@@ -36,7 +36,6 @@ from xinyong.policy.procedure import ListingStatus, listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import NoticeService
 from xinyong.service.principals import Principal, Role
-from xinyong.store.duckdb_cases import DuckDBCases
 
 if TYPE_CHECKING:
     from xinyong.service.online import Online
@@ -115,7 +114,7 @@ class OnlineCases:
         who.require(Role.SUBJECT)
         store = self.online.store
         with store.lock:
-            original = DuckDBCases(store).case(case_id)
+            original = store.cases.case(case_id)
         key = self._own(who, original.case.subject, "appeal", "appeal")
         with store.lock, store.transaction():
             view = self._service(who).appeal(case_id, text, self.online.today(), evidence)
@@ -143,7 +142,7 @@ class OnlineCases:
         key = None if subject is None else self.online.subject_key(subject)
         day = self.online.today()
         with self.online.store.lock:
-            views = [v for v in DuckDBCases(self.online.store).cases(key) if v.case.filed <= day]
+            views = [v for v in self.online.store.cases.cases(key) if v.case.filed <= day]
         if state is not None:
             views = [v for v in views if v.status(day) is state]
         views = views[offset:offset + limit]
@@ -158,7 +157,7 @@ class OnlineCases:
         """One case: reviewers and admins, or the subject whose case it is."""
         who.require(Role.REVIEWER, Role.ADMIN, Role.SUBJECT)
         with self.online.store.lock:
-            view = DuckDBCases(self.online.store).case(case_id)
+            view = self.online.store.cases.case(case_id)
         if who.role is Role.SUBJECT and who.subject != view.case.subject:
             self._log(who, "cases_refused", view.case.subject, {"case": view.id})
             raise Forbidden("a subject key may read only its own cases", field="case")
@@ -197,7 +196,7 @@ class OnlineCases:
         reg, day = self.online.registry, self.online.today()
         out = []
         with self.online.store.lock:
-            records, amendments, views = DuckDBCases(self.online.store).files_of([key])[key]
+            records, amendments, views = self.online.store.cases.files_of([key])[key]
             for lp, a in reg.assess(key, day):
                 statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
                 changes = what_if(lp, key, records, amendments, day, reg.schemes) if with_what_if else []

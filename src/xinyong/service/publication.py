@@ -15,7 +15,6 @@ from xinyong.model.errors import NotFound
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import Publication
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_cases import DuckDBCases
 from xinyong.store.protocol import ListingRow
 
 
@@ -33,7 +32,7 @@ def in_force_rows(registry: Registry, list_id: str, as_of: date) -> tuple[Loaded
     ldef = lp.policy.list_def(list_id)
     notice = lp.policy.procedure.notice_days or 0
     lists = [list_id] if ldef.takes_effect != "immediately" and notice > 0 else []
-    recheck = set(DuckDBCases(registry.store).subjects_to_recheck(rows[0].run, lists, as_of - timedelta(days=notice),
+    recheck = set(registry.store.cases.subjects_to_recheck(rows[0].run, lists, as_of - timedelta(days=notice),
                                                                   as_of))
     keep = []
     for r in rows:

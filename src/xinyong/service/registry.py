@@ -26,7 +26,6 @@ from xinyong.policy.lint import lint
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
-from xinyong.store.duckdb_cases import DuckDBCases
 from xinyong.store.duckdb_store import DuckDBStore
 from xinyong.store.protocol import AssessmentRun, ListingRow
 
@@ -107,7 +106,7 @@ class Registry:
         """What decisions read: like :meth:`assess`, but a listing still in its notice period, or suspended
         by an open objection, carries no measures (due process, ``policy/procedure.py``)."""
         key = self.schemes.parse(subject).key
-        return self._in_force(key, *DuckDBCases(self.store).files_of([key])[key], as_of)
+        return self._in_force(key, *self.store.cases.files_of([key])[key], as_of)
 
     def _in_force(self, key: str, records: list[Record], amendments: list[Amendment], cases: list[CaseView],
                   as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
@@ -170,7 +169,7 @@ class Registry:
     def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun | None], as_of: date) -> None:
         """Re-decide, one by one, the few subjects whose run listing may not be in force yet (notice
         period, open objection): the compiled SQL knows entry and duration, not due process."""
-        cases = DuckDBCases(self.store)
+        cases = self.store.cases
         recheck: set[str] = set()
         for lp, run in zip(self.policies(), runs, strict=True):
             assert run is not None

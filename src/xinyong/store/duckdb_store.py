@@ -31,6 +31,7 @@ from xinyong.store.protocol import (
     Added,
     AssessmentRow,
     AssessmentRun,
+    CaseStore,
     ListingRow,
     PolicyVersion,
     SubjectRow,
@@ -433,6 +434,13 @@ class DuckDBStore:
 
 
     # -- online reads (the HTTP service); additive, each one query -------------------------------------
+
+    @property
+    def cases(self) -> CaseStore:
+        """Due-process storage (cases, notices, deliveries) over this store's connection and lock."""
+        from xinyong.store.duckdb_cases import DuckDBCases  # it imports this module: bound at first use
+
+        return DuckDBCases(self)
 
     @property
     def lock(self) -> threading.RLock:
