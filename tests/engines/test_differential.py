@@ -23,7 +23,7 @@ from stdnum.cn import ric, uscc
 
 from xinyong.engines.compiler import compile_policy
 from xinyong.engines.duckdb_engine import SqlAssessment, evaluate_sql_for_subjects, run_assessment
-from xinyong.model.identifiers import default_schemes
+from xinyong.model.identifiers import default_schemes, org_code_check_char
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, policy_conditions
@@ -38,6 +38,7 @@ POLICY_FILES = [
 
 
 def _uscc(body: str) -> str:
+    body = body[:16] + org_code_check_char(body[8:16])  # the embedded organisation code's own check
     return f"cn.uscc:{body}{uscc.calc_check_digit(body)}"
 
 

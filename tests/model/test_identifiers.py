@@ -10,7 +10,12 @@ from xinyong.model.identifiers import Scheme, SchemeRegistry, SubjectKind, Subje
 
 USCC = "914403001922038216"           # a real company (REFERENCE.md)
 RIC = "11010519491231002X"
-BOTH = "110105199006153037"           # valid as a resident ID *and* as a USCC check character
+BOTH = "110105196001014114"           # valid as a resident ID *and* as a USCC (both check characters)
+# real organisations' codes, some with letters in the organisation code (positions 9-16)
+REAL_USCC = ["914403001922038216", "91110000600037341L", "91440300708461136T", "91330100799655058B",
+             "91110108551385082Q", "91350100M000100Y43", "91510100MA6BKY6U36", "91350500676532779B",
+             "91370100780603055K", "91310110666007217T", "12100000400000624D"]
+REAL_RIC = ["11010519491231002X", "360426199101010071", "11010119900307299X"]
 
 
 @pytest.fixture
@@ -56,8 +61,12 @@ def test_ambiguous_bare_value_must_name_its_scheme(schemes: SchemeRegistry) -> N
     with pytest.raises(InvalidIdentifier) as exc:
         schemes.parse(BOTH)
     assert exc.value.field == "subject"
+    assert "ambiguous" in exc.value.message
     assert "valid in several schemes (cn.uscc, cn.ric)" in exc.value.message
     assert "scheme:value" in exc.value.message
+    # both candidates named, as the keys to write instead
+    assert f"cn.uscc:{BOTH} (Unified Social Credit Code)" in exc.value.message
+    assert f"cn.ric:{BOTH} (Resident Identity Card number)" in exc.value.message
     assert schemes.parse(f"cn.ric:{BOTH}").kind is SubjectKind.PERSON
     assert schemes.parse(f"cn.uscc:{BOTH}").kind is SubjectKind.ORGANISATION
 
@@ -69,6 +78,9 @@ def test_ambiguous_bare_value_must_name_its_scheme(schemes: SchemeRegistry) -> N
         ("cn.ric:11010519491231002Y", "not a valid Resident Identity Card number (cn.ric)"),
         ("cn.ric:110105194913310028", "not a valid Resident Identity Card number"),   # 13th month
         ("cn.uscc:12345", "not a valid Unified Social Credit Code"),
+        # stdnum.cn.uscc accepts these (mod-31 check right) but the organisation code's own check is wrong
+        ("cn.uscc:110105199006153037", "organisation code (positions 9-17) fails its GB 11714 check"),
+        ("cn.uscc:91110000600037342P", "organisation code (positions 9-17) fails its GB 11714 check"),
     ],
 )
 def test_invalid_values_name_the_field_and_scheme(schemes: SchemeRegistry, text: str, words: str) -> None:
@@ -104,3 +116,49 @@ def test_a_registry_holds_only_the_schemes_it_was_given() -> None:
     assert only_ric.parse(BOTH).key == f"cn.ric:{BOTH}"      # no longer ambiguous
     with pytest.raises(InvalidIdentifier, match=r"unknown identifier scheme 'cn\.uscc'"):
         only_ric.parse(f"cn.uscc:{USCC}")
+
+
+@pytest.mark.parametrize("value", REAL_USCC)
+def test_real_organisations_are_accepted_bare_and_prefixed(schemes: SchemeRegistry, value: str) -> None:
+    assert schemes.parse(value).key == f"cn.uscc:{value}"
+    assert schemes.parse(f"cn.uscc:{value.lower()}").key == f"cn.uscc:{value}"
+
+
+@pytest.mark.parametrize("value", REAL_RIC)
+def test_real_resident_ids_are_accepted(schemes: SchemeRegistry, value: str) -> None:
+    assert schemes.parse(value).key == f"cn.ric:{value}"
+
+
+def test_stdnum_alone_would_take_an_impossible_resident_id_as_a_uscc(schemes: SchemeRegistry) -> None:
+    """Month 13: no resident id; stdnum.cn.uscc accepts it by its mod-31 check, the organisation code
+    check refuses it, so the bare value is valid nowhere instead of silently an organisation."""
+    from stdnum.cn import uscc
+
+    value = "110105199013010043"
+    assert uscc.is_valid(value) and not ric.is_valid(value)
+    with pytest.raises(InvalidIdentifier, match="not a valid identifier in any scheme"):
+        schemes.parse(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "110105194902300024",   # 30 February
+        "110105190002290023",   # 29 February 1900 (not a leap year)
+        "000000194912310024",   # no such birthplace
+        "99010519491231002X",   # no such province
+    ],
+)
+def test_resident_id_date_and_birthplace_are_checked(schemes: SchemeRegistry, value: str) -> None:
+    body = value[:17]
+    value = body + ric.calc_check_digit(body + "0")   # a right check character: only date/place are wrong
+    with pytest.raises(InvalidIdentifier, match="not a valid Resident Identity Card number"):
+        schemes.parse(f"cn.ric:{value}")
+
+
+def test_org_code_check_character_of_a_letter_code() -> None:
+    from xinyong.model.identifiers import org_code_check_char
+
+    assert org_code_check_char("60003734") == "1"      # 91110000600037341L
+    assert org_code_check_char("M000100Y") == "4"      # 91350100M000100Y43: letters count A=10 ... Z=35
+    assert org_code_check_char("MA6BKY6U") == "3"

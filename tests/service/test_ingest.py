@@ -21,11 +21,11 @@ from stdnum.cn import uscc
 
 from xinyong.audit import verify
 from xinyong.model.catalogue import Catalogue
-from xinyong.model.identifiers import default_schemes
+from xinyong.model.identifiers import default_schemes, org_code_check_char
 from xinyong.model.record import Record
 from xinyong.policy.loader import load_catalogue
 from xinyong.service.ingest import ingest_files
-from xinyong.store import DuckDBStore
+from xinyong.store.duckdb_store import DuckDBStore
 
 ROOT = Path(__file__).resolve().parents[2]
 MIXED = ROOT / "tests" / "fixtures" / "ingest" / "mixed.csv"
@@ -137,7 +137,8 @@ def test_missing_column_and_unknown_source(tmp_path: Path, catalogue: Catalogue)
 def _big_parquet(path: Path, n: int) -> None:
     subjects = []
     for i in range(500):
-        body = f"91{i:06d}{i:09d}"
+        body = f"91{i:06d}{i:08d}"
+        body += org_code_check_char(body[8:])  # the embedded organisation code's own check character
         subjects.append(body + uscc.calc_check_digit(body))
     pq.write_table(pa.table({
         "subject": [subjects[i % 500] for i in range(n)],
@@ -155,7 +156,7 @@ _CHILD = textwrap.dedent("""
     from xinyong.model.identifiers import default_schemes
     from xinyong.policy.loader import load_catalogue
     from xinyong.service.ingest import ingest_files
-    from xinyong.store import DuckDBStore
+    from xinyong.store.duckdb_store import DuckDBStore
     cat = load_catalogue(Path(sys.argv[3]))[0]
     store = DuckDBStore.open(sys.argv[1])
     ingest_files(store, [Path(sys.argv[2])], "tax.bureau", cat, default_schemes(), date(2025, 1, 1),

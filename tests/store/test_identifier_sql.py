@@ -1,4 +1,9 @@
-"""The vectorised identifier checks equal python-stdnum, on random and on valid strings."""
+"""The vectorised identifier checks equal the per-value validators, on random and on valid strings.
+
+The per-value side is python-stdnum (``stdnum.cn.ric``; ``stdnum.cn.uscc`` plus the organisation-code
+check stdnum lacks: ``xinyong.model.identifiers.validate_uscc``) and, for whole values with prefixes and
+case, :class:`SchemeRegistry` itself.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,12 @@ import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
+from stdnum.cn import uscc as stdnum_uscc
 
-from xinyong.model.checkdigits import ric_valid, uscc_valid
+from xinyong.model.checkdigits import org_code_check_chars, ric_valid, uscc_valid
+from xinyong.model.errors import InvalidIdentifier
+from xinyong.model.identifiers import default_schemes, org_code_check_char, validate_uscc
 from xinyong.store.identifier_sql import (
     REGIONS_TABLE,
     USCC_ALPHABET,
@@ -27,6 +35,20 @@ _CON = duckdb.connect()
 _CON.execute(f"CREATE TABLE {REGIONS_TABLE} (code VARCHAR, lo INTEGER, hi INTEGER)")
 _CON.executemany(f"INSERT INTO {REGIONS_TABLE} VALUES (?, ?, ?)", list(ric_regions()))
 _CODES = sorted({r[0] for r in ric_regions()})
+
+
+class _Uscc:
+    """``validate_uscc`` with the ``is_valid`` face of a stdnum module."""
+
+    @staticmethod
+    def is_valid(value: str) -> bool:
+        try:
+            return bool(validate_uscc(value))
+        except Exception:
+            return False
+
+
+uscc = _Uscc()
 
 
 def _stdnum(check: object, value: str) -> bool:
@@ -44,9 +66,10 @@ def _sql(values: list[str]) -> list[tuple[bool, bool]]:
 
 
 def _valid_uscc(r: random.Random) -> str:
-    body = "".join(r.choice(string.digits) for _ in range(8)) + "".join(
-        r.choice(USCC_ALPHABET) for _ in range(9))
-    return body + uscc.calc_check_digit(body)
+    org = "".join(r.choice(USCC_ALPHABET) for _ in range(8))
+    body = "".join(r.choice(string.digits) for _ in range(8)) + org
+    body += org_code_check_char(org) if r.random() < 0.9 else r.choice(USCC_ALPHABET)  # some wrong
+    return body + stdnum_uscc.calc_check_digit(body)
 
 
 def _valid_ric(r: random.Random) -> str:
@@ -105,3 +128,45 @@ def test_numpy_checks_equal_to_stdnum(randoms: list[str], seed: int) -> None:
         u, ric_ok = _stdnum(uscc, bare) and scheme != "cn.ric", _stdnum(ric, bare) and scheme != "cn.uscc"
         want = f"cn.uscc:{bare}" if u and not ric_ok else f"cn.ric:{bare}" if ric_ok and not u else None
         assert key == want and k == (0 if want is None else 1 if u else 2)
+
+
+def test_org_code_check_chars_equal_per_value() -> None:
+    r = random.Random(7)
+    bodies = ["".join(r.choice(USCC_ALPHABET) for _ in range(8)) for _ in range(2000)]
+    mat = np.frombuffer("".join(bodies).encode(), np.uint8).reshape(-1, 8)
+    assert bytes(org_code_check_chars(mat)).decode() == "".join(org_code_check_char(b) for b in bodies)
+
+
+_SCHEMES = default_schemes()
+
+
+def _per_value(text: str) -> str | None:
+    try:
+        return _SCHEMES.parse(text).key
+    except InvalidIdentifier:
+        return None
+
+
+def _mutate(r: random.Random, v: str) -> str:
+    i = r.randrange(len(v))
+    return v[:i] + r.choice(string.digits + string.ascii_uppercase) + v[i + 1:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(compact18, max_size=30), st.integers(0, 2**32))
+def test_compact_keys_equal_the_registry_on_every_value_it_decides(randoms: list[str], seed: int) -> None:
+    """Vectorised == per-value: for each row ``compact_keys`` decides, its key is the registry's key for the
+    same text (None where the registry refuses it, invalid or ambiguous)."""
+    r = random.Random(seed)
+    valid = [_valid_uscc(r) for _ in range(15)] + [_valid_ric(r) for _ in range(15)] + ["110105196001014114"]
+    values = randoms + valid + [_mutate(r, v) for v in valid]
+    forms = [r.choice(["", "cn.uscc:", "cn.ric:", "cn.USCC:"]) + (v.lower() if r.random() < 0.2 else v)
+             for v in values]
+    compact, keys, kind = compact_keys(pa.array(forms, pa.string()))
+    for text, c, key, k in zip(forms, compact, keys.to_pylist(), kind, strict=True):
+        if not c:
+            assert text.startswith("cn.USCC:") and key is None and k == 0
+            continue
+        expected = _per_value(text)
+        assert key == expected, text
+        assert k == (0 if expected is None else 1 if expected.startswith("cn.uscc:") else 2)

@@ -15,13 +15,13 @@ from xinyong.cli.render import render_assessment, render_decision
 from xinyong.cli.serve_cmds import run_server
 from xinyong.service.demo import DEMO_AS_OF, DemoResult, build_demo
 from xinyong.service.principals import create_demo_keys
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 from xinyong.web import Settings
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="Demo store file (replaced if it exists).")] = Path(
-        "xinyong-demo.duckdb"),
+    db: Annotated[str, typer.Option("--db", help="Demo store: a DuckDB file (replaced if it exists) or a "
+                                   "PostgreSQL URL postgresql://user@host:port/dbname.")] = "xinyong-demo.duckdb",
     subjects: Annotated[int, typer.Option(help="Synthetic subjects (about 10 records each).")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same registry.")] = 42,
     policies: Annotated[Path, typer.Option(help="Directory of policies to publish.")] = Path("policies"),
@@ -58,7 +58,7 @@ def serve_demo(r: DemoResult, host: str, port: int) -> None:
     """Create demo keys, print the URL and ready `curl` lines, and serve (blocks)."""
     debtor = r.decisions[0].subject if r.decisions else None
     clean = r.decisions[-1].subject if r.decisions else None
-    with DuckDBStore.open(r.db) as store:
+    with open_store(r.db, create=False) as store:
         keys = create_demo_keys(store, debtor or "cn.ric:11010519491231002X")
     url = f"http://{host}:{port}"
     console.rule(f"serving the HTTP API on {url} (docs: {url}/docs) — Ctrl-C stops")

@@ -14,7 +14,7 @@ from rich.table import Table
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, DbOpt, JsonOpt
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.service.principals import Principals, Role
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 
 keys_app = typer.Typer(help="API keys of the HTTP service: principals with a role and scope.",
                        no_args_is_help=True)
@@ -31,7 +31,7 @@ def keys_create(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
 ) -> None:
     """Create a key. It is shown once: store it now; only its hash is kept."""
-    with DuckDBStore.open(db) as store:
+    with open_store(db, create=False) as store:
         principal, key = Principals(store).create(name, role, source=source, subject=subject,
                                                   actions=action or [], by=actor)
     if json_out:
@@ -45,7 +45,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
     """Every key ever issued (never the key itself), with its scope and whether it is revoked."""
-    with DuckDBStore.open(db) as store:
+    with open_store(db, create=False) as store:
         principals = Principals(store).list()
     if json_out:
         print_json([p.as_dict() for p in principals])
@@ -65,7 +65,7 @@ def keys_revoke(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
 ) -> None:
     """Revoke a key from now on (requests with it get 401)."""
-    with DuckDBStore.open(db) as store:
+    with open_store(db, create=False) as store:
         principal = Principals(store).revoke(key_id, by=actor, reason=reason)
     if json_out:
         print_json(principal.as_dict())

@@ -8,13 +8,16 @@ from typing import Annotated
 
 import typer
 
-DbOpt = Annotated[Path, typer.Option("--db", help="Store file (DuckDB).", envvar="XINYONG_DB")]
+DbOpt = Annotated[str, typer.Option(
+    "--db", envvar="XINYONG_DB",
+    help="The store: a DuckDB file (a path or duckdb:///path/file.duckdb) or a PostgreSQL database "
+         "(postgresql://user@host:port/dbname).")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who acts, for the audit log.",
                                        envvar="XINYONG_ACTOR")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD "
                                                              "(default: today, at this edge only).")]
-DEFAULT_DB = Path("xinyong.duckdb")
+DEFAULT_DB = "xinyong.duckdb"
 
 
 def parse_as_of(text: str | None) -> date:

@@ -20,15 +20,18 @@ from xinyong.model.identifiers import default_schemes
 from xinyong.service.ingest import Progress as IngestProgress
 from xinyong.service.ingest import ingest_files
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 
 lists_app = typer.Typer(help="Lists (red and black) and the listings in force.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
 @contextmanager
-def open_registry(db: Path, actor: str, *, read_only: bool = False) -> Iterator[Registry]:
-    store = DuckDBStore.open(db, read_only=read_only)
+def open_registry(db: str | Path, actor: str, *, read_only: bool = False, create: bool = False
+                  ) -> Iterator[Registry]:
+    """The registry over the store ``db`` names; only commands that create a store pass ``create``
+    (a typo in ``--db`` must not silently answer from an empty register)."""
+    store = open_store(db, read_only=read_only, create=create)
     try:
         yield Registry(store, actor=actor)
     finally:
@@ -41,7 +44,7 @@ def publish(
 ) -> None:
     """Publish policies into the store (refused whole if any breaks the charter). A published version
     is immutable: change a policy by publishing a new version."""
-    with open_registry(db, actor) as reg:
+    with open_registry(db, actor, create=True) as reg:
         out = reg.publish(paths)
     if json_out:
         print_json([p.__dict__ for p in out])
@@ -100,25 +103,36 @@ def check(
     action: Annotated[str | None, typer.Argument(help="Action, e.g. transport.flight.purchase.")] = None,
     purpose: Annotated[str, typer.Option("--purpose", help="Why you ask (required, audited).")] = "",
     batch: Annotated[Path | None, typer.Option("--batch", help="File of subject ids, one per line "
-                                               "(a manifest); ACTION is then the only argument.")] = None,
+                                               "(a manifest; blank lines and # comments allowed); ACTION "
+                                               "is then the only argument.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="With --batch: stop at the first bad line "
+                                                          "(exit 2, nothing decided).")] = False,
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """May SUBJECT do ACTION? Prints the effect (allow / deny / review / benefit) with the measures,
-    imposing agencies and legal basis. Discloses no records and no score."""
+    imposing agencies and legal basis. Discloses no records and no score.
+
+    With --batch, a bad or ambiguous line is reported with its line number (on stderr; in --json as an
+    object with "line" and "error") and every other line is still decided."""
     day = parse_as_of(as_of)
+    if batch is not None:
+        from xinyong.service.manifest import check_manifest, read_manifest
+
+        act = action or subject
+        if act is None:
+            raise typer.BadParameter("give the ACTION to check the manifest against")
+        lines = read_manifest(batch)
+        with open_registry(db, actor) as reg:
+            result = check_manifest(reg, lines, act, purpose, day, strict=strict, name=str(batch))
+        if json_out:
+            print_json(result.as_json())
+        else:
+            for _, d in result.decisions:
+                console.print(f"{d.subject}\t{d.effect.value}\t{d.id}", markup=False, soft_wrap=True)
+            for e in result.errors:
+                err_console.print(f"{batch}:{e.line}: {e.title}: {e.error}", markup=False)
+        raise typer.Exit(0 if result.ok else 2)
     with open_registry(db, actor) as reg:
-        if batch is not None:
-            act = action or subject
-            if act is None:
-                raise typer.BadParameter("give the ACTION to check the manifest against")
-            ids = [ln.strip() for ln in batch.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            decisions = reg.check_batch(ids, act, purpose, day)
-            if json_out:
-                print_json([{**d.model_dump(mode="json"), "id": d.id} for d in decisions])
-            else:
-                for d in decisions:
-                    console.print(f"{d.subject}\t{d.effect.value}\t{d.id}")
-            return
         if subject is None or action is None:
             raise typer.BadParameter("give SUBJECT and ACTION (or --batch FILE ACTION)")
         decision = reg.check(subject, action, purpose, day)
@@ -128,7 +142,7 @@ def check(
         render_decision(console, decision)
 
 
-def explain_registry(reg_db: Path, actor: str, subject: str, as_of: str | None, json_out: bool) -> None:
+def explain_registry(reg_db: str | Path, actor: str, subject: str, as_of: str | None, json_out: bool) -> None:
     """`xinyong explain SUBJECT` over the store: the subject's own file under every policy."""
     day = parse_as_of(as_of)
     with open_registry(reg_db, actor) as reg:

@@ -18,7 +18,7 @@ from xinyong.cli.options import DEFAULT_DB, DbOpt, parse_as_of
 from xinyong.cli.output import err_console
 from xinyong.service.auditlog import DEFAULT_MAX_DELAY
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 from xinyong.web import Settings, create_app
 from xinyong.web.app import DEFAULT_MAX_BODY
 
@@ -55,12 +55,10 @@ def serve(
 ) -> None:
     """Serve the /v1 HTTP API (OpenAPI at /openapi.json, docs at /docs): agencies submit records,
     relying parties get decisions, subjects read their file. Create keys with `xinyong keys create`."""
-    if not Path(db).exists():
-        raise typer.BadParameter(f"no store at {db}; run `xinyong demo` or `xinyong publish` first", param_hint="--db")
-    with DuckDBStore.open(db) as store:  # say what is missing here, not in a startup traceback
+    with open_store(db, create=False) as store:  # say what is missing here, not in a startup traceback
         Registry(store).policies()
     if audit_interval <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--audit-interval")
-    settings = Settings(db=Path(db), as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
+    settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
                         audit_max_delay=audit_interval)
     run_server(settings, host, port, log_level=log_level)

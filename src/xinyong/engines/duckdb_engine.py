@@ -10,53 +10,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 from sqlglot import exp
 
 from xinyong.engines.compiler import CompiledPolicy, compile_policy
+from xinyong.model.runs import RunSummary
 from xinyong.policy.loader import LoadedPolicy
 
-
-@dataclass(frozen=True)
-class RunSummary:
-    run: str
-    policy: str
-    version: str
-    as_of: date
-    subjects: int
-    records: int
-    seconds: float
-    tiers: dict[str | None, int] = field(default_factory=dict)
-    lists: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def records_per_second(self) -> float:
-        return self.records / self.seconds if self.seconds > 0 else 0.0
-
-    def as_dict(self) -> dict[str, object]:
-        """The JSON form (``--json``): tier ``null`` is written as the key ``"none"``."""
-        return {
-            "run": self.run, "policy": self.policy, "version": self.version, "as_of": self.as_of.isoformat(),
-            "subjects": self.subjects, "records": self.records, "seconds": round(self.seconds, 3),
-            "records_per_second": round(self.records_per_second),
-            "tiers": {("none" if t is None else t): n for t, n in sorted(self.tiers.items(), key=_tier_key)},
-            "lists": dict(sorted(self.lists.items())),
-        }
-
-    def describe(self) -> str:
-        """One line for people: what was assessed, how fast, and how many landed in each tier and list."""
-        tiers = ", ".join(f"{'none' if t is None else t}: {n:,}" for t, n in sorted(self.tiers.items(), key=_tier_key))
-        lists = ", ".join(f"{k}: {n:,}" for k, n in sorted(self.lists.items())) or "no lists"
-        return (f"{self.policy} v{self.version}: {self.subjects:,} subjects over {self.records:,} records "
-                f"in {self.seconds:.2f} s ({self.records_per_second:,.0f} records/s); tiers {tiers or '-'}; "
-                f"listed {lists}")
-
-
-def _tier_key(item: tuple[str | None, int]) -> str:
-    return "" if item[0] is None else item[0]
+__all__ = ["RunSummary", "SqlAssessment", "evaluate_sql_for_subjects", "run_assessment", "store_run"]
 
 
 @dataclass(frozen=True)

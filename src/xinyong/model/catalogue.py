@@ -1,9 +1,11 @@
 """The catalogue: the public list of record types, and the sources (agencies) allowed to submit them.
 
 A record type is the unit of legality: it cites the law that makes such a record, how serious it is, and
-how long it may be published and counted. The charter linter reads these fields (``category``,
-``evidence``, ``legal_basis``); the schema keeps them as plain strings so that the linter, not a parse
-error, explains what is wrong.
+how long it may be published and counted. Each record type maps onto a charter record domain
+(``domain``) and each source declares its kind and empowering statute (``kind``, ``statute``): the
+charter bases shipped in ``xinyong/charter/``. The schema keeps these as plain optional strings so that
+the linter, not a parse error, explains what is wrong, and only for the entries a policy uses: one bad
+entry in a shared catalogue does not make every policy over it unloadable.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class RecordType(Frozen):
     id: str = Field(pattern=ID_PATTERN, description="Stable dotted id, e.g. court.refuse_perform")
     name: str
     category: str = Field(description="Catalogue category; prohibited grounds are refused by lint")
+    domain: str | None = Field(
+        default=None, description="Charter record domain (xinyong/charter/record_domains.yaml)"
+    )
     severity: Severity = Severity.GENERAL
     polarity: Polarity = Polarity.NEGATIVE
     legal_basis: str | None = Field(default=None, description="The law that makes such a record")
@@ -55,6 +60,11 @@ class RecordType(Frozen):
 class Source(Frozen):
     id: str = Field(pattern=ID_PATTERN)
     name: str
+    kind: str | None = Field(
+        default=None,
+        description="Charter source kind: court, administrative_organ or authorised_body",
+    )
+    statute: str | None = Field(default=None, description="The law that empowers the source to decide")
     may_submit: list[str] = Field(description="Record type ids this source may submit")
 
 

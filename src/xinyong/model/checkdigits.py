@@ -4,6 +4,8 @@
 these are the same algorithms written for a million values at a time, and Hypothesis tests hold them
 equal to ``stdnum.cn.uscc`` and ``stdnum.cn.ric``. The lab uses the check characters to *generate*
 identifiers; the bulk ingest uses the validity functions to decide values already in compact form.
+A USCC is valid here exactly when :func:`xinyong.model.identifiers.validate_uscc` accepts it: stdnum's
+checks plus the GB 11714 check character of the organisation code in positions 9-17, which stdnum lacks.
 
 Identifiers are ``(n, 18)`` uint8 matrices of ASCII codes, one row per identifier (upper case).
 The resident-ID birthplace table is a parameter (the store draws it from stdnum's own ``cn/loc``
@@ -15,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from xinyong.model.identifiers import ORG_CODE_WEIGHTS
+
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -22,7 +26,11 @@ Bools = npt.NDArray[np.bool_]
 USCC_ALPHABET = b"0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 _RIC_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
-_ORG_CODE_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ORG_CODE_WEIGHTS = np.array(ORG_CODE_WEIGHTS, dtype=np.int64)
+# GB 11714 character values: digits 0-9, letters A=10 ... Z=35 (the USCC alphabet is a subset)
+_ORG_VALUE8 = np.zeros(256, dtype=np.uint8)
+_ORG_VALUE8[ord("0"):ord("9") + 1] = np.arange(10, dtype=np.uint8)
+_ORG_VALUE8[ord("A"):ord("Z") + 1] = np.arange(10, 36, dtype=np.uint8)
 
 _USCC_VALUE = np.full(256, -1, dtype=np.int64)
 for _i, _c in enumerate(USCC_ALPHABET):
@@ -50,9 +58,9 @@ def ric_check_chars(body: U8) -> U8:
     return result
 
 
-def org_code_check_chars(digits: U8) -> U8:
-    """GB 11714 check character of the 8-digit organisation code inside a USCC (``X`` for 10)."""
-    total = ((digits.astype(np.int64) - ord("0")) * _ORG_CODE_WEIGHTS).sum(axis=1)
+def org_code_check_chars(body: U8) -> U8:
+    """GB 11714 check character of each 8-character organisation code body inside a USCC (``X`` for 10)."""
+    total = (_ORG_VALUE8[body].astype(np.int64) * _ORG_CODE_WEIGHTS).sum(axis=1)
     check = (11 - total % 11) % 11
     result: U8 = _RIC_CHARS[check]
     return result
@@ -79,7 +87,8 @@ def _number(cols: U8) -> I64:
 
 
 def uscc_valid(v: U8, *, columns: bool = False) -> Bools:
-    """``stdnum.cn.uscc.is_valid`` of each row: 8 digits, 10 alphabet characters, mod-31 check.
+    """``validate_uscc`` of each row: 8 digits, 10 alphabet characters, mod-31 check, and the GB 11714
+    check character of the organisation code (positions 9-17).
 
     With ``columns=True``, ``v`` is given as ``(18, n)`` columns instead of ``(n, 18)`` rows.
     """
@@ -87,11 +96,15 @@ def uscc_valid(v: U8, *, columns: bool = False) -> Bools:
     values = _USCC_VALUE8[cols]  # 255 outside the alphabet
     ok = np.ones(cols.shape[1], dtype=np.bool_)
     total = np.zeros(cols.shape[1], dtype=np.uint16)  # at most 17 * 30 * 30 < 2**16
+    org = np.zeros(cols.shape[1], dtype=np.uint16)  # at most 8 * 35 * 10 < 2**16
     for i in range(18):
         ok &= values[i] <= 9 if i < 8 else values[i] != 255
         if i < 17:
             total += values[i].astype(np.uint16) * np.uint16(_USCC_WEIGHTS[i])
+        if 8 <= i < 16:
+            org += _ORG_VALUE8[cols[i]].astype(np.uint16) * np.uint16(_ORG_CODE_WEIGHTS[i - 8])
     ok &= values[17] == (31 - total % 31) % 31
+    ok &= cols[16] == _RIC_CHARS[(11 - org % 11) % 11]
     return ok
 
 

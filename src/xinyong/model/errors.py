@@ -80,6 +80,20 @@ class Unauthenticated(XinyongError):
     title = "unauthenticated"
 
 
+class StoreError(XinyongError):
+    """The store cannot be opened, reached or used: a bad URL, a server that refuses, a database at
+    an older migration, a file held by another writer, a full disk. Adapters translate their driver's
+    errors into this, so nothing above the store sees a DuckDB or psycopg exception."""
+
+    title = "store error"
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store for writing (an embedded file has one writer)."""
+
+    title = "store busy"
+
+
 class TooLarge(InvalidInput):
     """A request or batch exceeds a stated limit; the message names the limit (HTTP 413)."""
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import PolicyError, Problem
+from xinyong.policy.calendar import calendar_names
 from xinyong.policy.schema import (
     AllCondition,
     AnyCondition,
@@ -189,6 +190,11 @@ def _resolve_policy(lp: LoadedPolicy) -> Iterator[Problem]:
             for j, name in enumerate(cond.tier_in):
                 if name not in tier_names:
                     yield doc.problem((*loc, "tier_in", j), "XS103", f"unknown tier {name!r}")
+
+    if p.procedure.calendar not in calendar_names():
+        yield doc.problem(("procedure", "calendar"), "XS107",
+                          f"unknown working-day calendar {p.procedure.calendar!r} (shipped: "
+                          f"{', '.join(sorted(calendar_names()))})")
 
     for i, m in enumerate(p.measures):
         if m.on_list is not None and m.on_list not in list_ids:

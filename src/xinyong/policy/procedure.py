@@ -32,56 +32,62 @@ from xinyong.model.case import CaseKind, CaseView
 from xinyong.model.catalogue import Severity
 from xinyong.model.identifiers import SchemeRegistry
 from xinyong.model.record import Amendment, Record
+from xinyong.policy.calendar import DEFAULT_CALENDAR, WorkingCalendar, load_calendar
 from xinyong.policy.evaluate import ENDING_KINDS, evaluate
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import AllCondition, AnyCondition, Condition, ListDef, NotCondition, RecordCondition
 
 # --- deadlines ------------------------------------------------------------------------------------
-
-_SATURDAY = 5
-
-
-def is_working_day(day: date) -> bool:
-    """Monday to Friday. A simple calculator on purpose: public holidays (and the make-up working
-    weekends of the Chinese calendar) are not modelled, so a deadline may fall a day or two early
-    around a holiday, never later than the law allows."""
-    return day.weekday() < _SATURDAY
+# Every deadline function takes the calendar as a parameter (a policy names its own:
+# ``procedure.calendar``, see :func:`policy_calendar`); without one, China's official calendar applies.
+# A day outside the years the calendar covers raises ``CalendarNotCovered``: refused, never guessed.
 
 
-def add_working_days(start: date, days: int) -> date:
+def _cal(calendar: WorkingCalendar | None) -> WorkingCalendar:
+    return calendar if calendar is not None else load_calendar(DEFAULT_CALENDAR)
+
+
+def policy_calendar(lp: LoadedPolicy) -> WorkingCalendar:
+    """The working-day calendar the policy names (``procedure.calendar``)."""
+    return load_calendar(lp.policy.procedure.calendar)
+
+
+def is_working_day(day: date, calendar: WorkingCalendar | None = None) -> bool:
+    """An official working day: public holidays are rest days, make-up weekend days (调休) are not."""
+    return _cal(calendar).is_working_day(day)
+
+
+def add_working_days(start: date, days: int, calendar: WorkingCalendar | None = None) -> date:
     """The date ``days`` working days after ``start`` (``start`` itself does not count).
 
     With ``days == 0`` the result is ``start`` if it is a working day, else the next working day.
     """
     if days < 0:
         raise ValueError("days must be >= 0")
+    cal = _cal(calendar)
     day = start
-    if days == 0:
-        while not is_working_day(day):
-            day += timedelta(days=1)
-        return day
-    weeks, rest = divmod(days, 5)
-    day += timedelta(weeks=weeks)
-    while rest:
+    while days:
         day += timedelta(days=1)
-        if is_working_day(day):
-            rest -= 1
-    while not is_working_day(day):  # whole weeks from a weekend start land on a weekend
-        day -= timedelta(days=1)
-    return day
+        days -= cal.is_working_day(day)
+    return cal.next_working_day(day)
 
 
-def working_days_between(start: date, end: date) -> int:
+def working_days_between(start: date, end: date, calendar: WorkingCalendar | None = None) -> int:
     """Working days in (start, end]: the inverse of :func:`add_working_days` on working days."""
-    if end <= start:
-        return 0
-    full, extra = divmod((end - start).days, 7)
-    count = full * 5
-    day = start + timedelta(weeks=full)
-    for _ in range(extra):
-        day += timedelta(days=1)
-        count += is_working_day(day)
-    return count
+    cal = _cal(calendar)
+    return sum(cal.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+
+def calendar_days_deadline(start: date, days: int, calendar: WorkingCalendar | None = None) -> date:
+    """The last day of a window of ``days`` calendar days from ``start`` (objection, appeal).
+
+    A window that would end on a rest day ends on the next working day instead, as Chinese procedural law
+    counts periods (a period whose last day is a statutory rest day ends on the first day after it): a
+    subject told "object until Sunday" may still object on Monday.
+    """
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    return _cal(calendar).next_working_day(start + timedelta(days=days))
 
 
 # --- the lifecycle of a listing ---------------------------------------------------------------------
@@ -172,7 +178,8 @@ def listing_statuses(lp: LoadedPolicy, assessment: Assessment, records: Sequence
                       "expedited deadline")
         out.append(ListingStatus(policy=lp.policy.id, list_id=listing.list_id, stage=stage, since=listing.since,
                                  until=listing.until, started=started, effective=effective,
-                                 objection_by=started + timedelta(days=proc.objection_days or 0),
+                                 objection_by=calendar_days_deadline(started, proc.objection_days or 0,
+                                                                     policy_calendar(lp)),
                                  triggered_by=listing.triggered_by, open_cases=[c.id for c in blocking],
                                  reason=reason))
     return out

@@ -1,7 +1,7 @@
 """Pydantic models of a policy document (``kind: policy``); the JSON Schema is exported from these.
 
-Fields that the charter constrains (``subject`` of a condition, ``target`` and ``discloses`` of a
-measure, ``attribute`` conditions, missing legal bases and durations) are accepted by the schema on
+Fields that the charter constrains (``subject`` of a condition, ``target``, ``kind`` and ``discloses``
+of a measure, ``attribute`` conditions, missing legal bases and durations) are accepted by the schema on
 purpose: the charter linter then refuses them with a rule code and a reason, which teaches more than a
 parse error would.
 """
@@ -192,6 +192,10 @@ class Measure(Frozen):
     id: str = Field(pattern=ID_PATTERN)
     on_list: str | None = Field(default=None, alias="list")
     tiers: list[str] | None = None
+    kind: str | None = Field(
+        default=None,
+        description="The charter measure kind (xinyong/charter/measure_kinds.yaml) that governs the action",
+    )
     action: str = Field(pattern=ACTION_PATTERN, description="e.g. transport.flight.purchase")
     effect: Literal[Effect.DENY, Effect.REVIEW, Effect.BENEFIT]
     agency: str
@@ -225,6 +229,10 @@ class Procedure(Frozen):
     review_working_days: int = Field(default=10, gt=0)
     expedited_review_working_days: int = Field(default=3, gt=0)
     repair_min_days: RepairWindows = Field(default_factory=RepairWindows)
+    calendar: str = Field(
+        default="cn", pattern=r"^[a-z][a-z0-9_]*$",
+        description="Working-day calendar for deadlines (xinyong/charter/calendars/<name>-<year>.yaml)",
+    )
 
 
 # --- the document -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The demo registry: a synthetic population ingested, evaluated and queried, end to end.
 
 Every step is a real use case (publish, ingest, evaluate, check, explain, audit verify) on a real
-DuckDB file; the demo only chooses the inputs and collects figures for the summary.
+store (the DuckDB file by default, or PostgreSQL); the demo only chooses the inputs and collects figures for the summary.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from xinyong.audit import VerifyResult
-from xinyong.engines.duckdb_engine import RunSummary
 from xinyong.lab.population import PopulationSummary, generate_population
 from xinyong.model.assessment import Assessment, Decision
+from xinyong.model.runs import RunSummary
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.service.ingest import IngestSummary, ingest_files
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import is_postgres, open_store
 
 DEMO_AS_OF = date(2026, 7, 1)
 Step = Callable[[str], None]
@@ -27,7 +30,7 @@ Step = Callable[[str], None]
 
 @dataclass
 class DemoResult:
-    db: Path
+    db: Path | str
     as_of: date
     population: PopulationSummary
     ingest: list[IngestSummary]
@@ -38,15 +41,20 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def build_demo(db: Path, policies: Path, *, subjects: int, seed: int, as_of: date,
-               step: Step = lambda _: None) -> DemoResult:
-    """Build a fresh demo registry at ``db`` (replacing an earlier demo file there)."""
-    for stale in (db, db.with_name(db.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    data_dir = db.with_name(db.stem + "-data")
+def build_demo(db: Path | str, policies: Path, *, subjects: int, seed: int, as_of: date,
+               step: Step = lambda _: None, data_dir: Path | None = None) -> DemoResult:
+    """Build a demo registry at ``db``: a fresh file (replacing an earlier demo file there), or a
+    PostgreSQL URL (ingest is idempotent, so a second build adds nothing)."""
+    if is_postgres(db):
+        data_dir = data_dir or Path("demo-data")
+    else:
+        db = Path(db)
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        data_dir = data_dir or db.with_name(db.stem + "-data")
     data_dir.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
-    store = DuckDBStore.open(db)
+    store = open_store(db)
     try:
         reg = Registry(store, actor="demo")
         t = time.perf_counter()
@@ -64,7 +72,7 @@ def build_demo(db: Path, policies: Path, *, subjects: int, seed: int, as_of: dat
         step(f"ingesting {population.records:,} records")
         store.import_subjects(population.subjects_path, actor="demo")
         ingested = []
-        for source, path in split_by_source(store, population.records_path, data_dir):
+        for source, path in split_by_source(population.records_path, data_dir):
             ingested.append(ingest_files(store, [path], source=source, catalogue=catalogue,
                                          schemes=reg.schemes, as_of=as_of, actor=f"demo:{source}"))
         seconds["ingest"] = time.perf_counter() - t
@@ -83,21 +91,16 @@ def build_demo(db: Path, policies: Path, *, subjects: int, seed: int, as_of: dat
         store.close()
 
 
-def split_by_source(store: DuckDBStore, records: Path, out_dir: Path) -> list[tuple[str, Path]]:
+def split_by_source(records: Path, out_dir: Path) -> list[tuple[str, Path]]:
     """One file per submitting agency, as agencies would send them (the generator writes one file)."""
-    con = store.cursor()
-    try:
-        sources = [r[0] for r in con.execute(
-            "SELECT DISTINCT source FROM read_parquet(?) ORDER BY source", [str(records)]).fetchall()]
-        out = []
-        for source in sources:
-            path = out_dir / f"records-{source}.parquet"
-            con.execute(f"COPY (SELECT * EXCLUDE (source) FROM read_parquet(?) WHERE source = ?) "
-                        f"TO '{path}' (FORMAT parquet)", [str(records), source])
-            out.append((source, path))
-        return out
-    finally:
-        con.close()
+    table = pq.read_table(records)
+    out = []
+    for source in sorted(set(table.column("source").unique().to_pylist())):
+        path = out_dir / f"records-{source}.parquet"
+        part = table.filter(pc.equal(table.column("source"), source)).drop_columns(["source"])
+        pq.write_table(part, path)
+        out.append((source, path))
+    return out
 
 
 def _samples(reg: Registry, as_of: date

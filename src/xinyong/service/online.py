@@ -31,8 +31,7 @@ from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
 from xinyong.service.publication import PublicEntry, public_entry, published_rows
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
-from xinyong.store.protocol import PolicyVersion
+from xinyong.store.protocol import FullStore, PolicyVersion
 
 DEFAULT_MAX_BATCH = 10_000
 _KEY_CACHE_MAX = 200_000
@@ -63,7 +62,7 @@ class PublicList:
 class Online:
     """The service a server process runs; ``start`` before use, ``close`` on shutdown (flushes audit)."""
 
-    def __init__(self, store: DuckDBStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
+    def __init__(self, store: FullStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
                  audit: AuditBuffer | None = None, owns_store: bool = False) -> None:
         self.store = store
         self.registry = Registry(store, actor="http")

@@ -30,8 +30,7 @@ from xinyong.model.errors import Forbidden, InvalidInput, NotFound, Unauthentica
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.policy.decide import action_covers
 from xinyong.policy.schema import ACTION_PATTERN
-from xinyong.store.duckdb_principals import DuckDBKeys, KeyRow
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store.protocol import KeyRow, Store
 
 KEY_PREFIX = "xy_"
 
@@ -103,8 +102,8 @@ class Principals:
     this process), so authentication costs a sha256 and a dict lookup, not a query.
     """
 
-    def __init__(self, store: DuckDBStore, schemes: SchemeRegistry | None = None) -> None:
-        self.keys = DuckDBKeys(store)
+    def __init__(self, store: Store, schemes: SchemeRegistry | None = None) -> None:
+        self.keys = store.keys
         self.store = store
         self.schemes = schemes or default_schemes()
         self._live: dict[str, Principal] | None = None
@@ -180,7 +179,7 @@ class DemoKey:
     key: str
 
 
-def create_demo_keys(store: DuckDBStore, subject: str) -> dict[str, DemoKey]:
+def create_demo_keys(store: Store, subject: str) -> dict[str, DemoKey]:
     """Keys for the demo server: an airline, a court enforcement bureau, one subject, a reviewer, an admin."""
     p = Principals(store)
     out = {}

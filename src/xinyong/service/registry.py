@@ -7,27 +7,26 @@ name their purpose.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
-from xinyong.engines.duckdb_engine import RunSummary, store_run
+from xinyong.engines.plan import plan_run
 from xinyong.model.assessment import Assessment, Decision
 from xinyong.model.case import CaseView
 from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.model.record import Amendment, Record
+from xinyong.model.runs import RunSummary
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
-from xinyong.store.duckdb_store import DuckDBStore
-from xinyong.store.protocol import AssessmentRun, ListingRow
+from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Published:
 class Registry:
     """Use cases over one store. ``actor`` names who acts, for the audit log."""
 
-    store: DuckDBStore
+    store: FullStore
     actor: str = "cli"
     schemes: SchemeRegistry = field(default_factory=default_schemes)
     _policies: list[LoadedPolicy] | None = None
@@ -85,11 +84,13 @@ class Registry:
     def evaluate(self, as_of: date) -> list[RunSummary]:
         """Evaluate every published policy over the whole population; one snapshot per policy."""
         out = []
+        amended = self.store.has_amendments(as_of)
         for lp in self.policies():
-            run = f"{lp.policy.id}-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+            # both stores keep each record id once (content ids, deduplicated on write)
+            query = plan_run(lp, as_of, self.store.dialect, amended=amended, unique_ids=True)
             with self.store.transaction():
-                # ingest and add_records keep each record id once (content ids, deduplicated on write)
-                summary = store_run(self.store.connection, lp, as_of, run, unique_ids=True)
+                summary = self.store.write_run(query)
+                run = summary.run
                 self._audit("evaluate", detail={"policy": lp.policy.ref, "as_of": as_of.isoformat(),
                                                 "run": run, "subjects": summary.subjects})
             out.append(summary)

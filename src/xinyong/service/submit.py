@@ -1,25 +1,30 @@
 """Records submitted online by an agency: the same validation and idempotency as a file ingest.
 
-The rows go through the very :class:`~xinyong.store.duckdb_ingest.BulkLoader` that ``xinyong ingest``
-uses (one vectorised validation pass, content ids, one atomic commit with its audit entry), so a row
-refused here would be refused in a file with the same field and reason. On top, for the online path:
+The rows go through the very :class:`~xinyong.store.validation.RecordValidator` that ``xinyong ingest``
+uses (the row contract of :mod:`xinyong.model.rows`, one vectorised validation pass, content ids) and the
+store's :class:`~xinyong.store.protocol.BulkIngest` append (one atomic commit with its audit entry), so a
+row refused here would be refused in a file with the same field and reason. On top, for the online path:
 the source is the one the key was issued for (a row naming another source is refused outright, as is a
-record type the catalogue does not let that source submit), each row gets its own result, and the
-subjects written to are re-evaluated so decisions change at once.
+record type the catalogue does not let that source submit), each row gets its own result (an unknown
+field refuses its row, where in a file it refuses the file), and the subjects written to are
+re-evaluated so decisions change at once.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from xinyong.model.errors import Forbidden, InvalidInput, TooLarge
+from xinyong.model.rows import NAMES, cell_text, json_kind, unknown_column
+from xinyong.service.ingest import bulk_ingest
 from xinyong.service.online import Online
 from xinyong.service.principals import Principal, Role
-from xinyong.store.duckdb_ingest import OPTIONAL, REQUIRED, BulkLoader
+from xinyong.store.validation import RecordValidator
 
-FIELDS = frozenset(REQUIRED + OPTIONAL)
+FIELDS = frozenset(NAMES)
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,6 @@ class SubmitResult:
     results: list[RowResult]
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):  # JSON true/false is never a valid field value; keep it visible
-        return str(value).lower()
-    return str(value)
-
-
 def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of: date | None = None
                    ) -> SubmitResult:
     """Validate and store ``rows`` (JSON objects) as records from the principal's source."""
@@ -75,14 +72,14 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
     shape: dict[int, list[RowProblem]] = {}
     for i, raw in enumerate(rows, start=1):
         if not isinstance(raw, Mapping):
-            shape[i] = [RowProblem("row", "must be a JSON object with the record's fields")]
+            kind = "" if raw is None else f", not {json_kind(raw)}"
+            shape[i] = [RowProblem("row", f"must be a JSON object with the record's fields{kind}")]
             texts.append({"source": who.source})
             continue
         extra = sorted(str(k) for k in raw if k not in FIELDS)
         if extra:
-            shape[i] = [RowProblem(k, f"unknown field; record fields: {', '.join(REQUIRED + OPTIONAL)}")
-                        for k in extra]
-        row = {k: _text(raw.get(k)) for k in FIELDS}
+            shape[i] = [RowProblem(k, unknown_column(k)) for k in extra]
+        row = {k: cell_text(raw.get(k)) for k in FIELDS}
         if row["source"] is not None and row["source"] != who.source:
             raise Forbidden(f"row {i} names source {row['source']!r}; this key submits as {who.source}",
                             field=f"records[{i - 1}].source")
@@ -91,36 +88,35 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
                             f"(catalogue: {', '.join(sorted(allowed))})", field=f"records[{i - 1}].type")
         row["source"] = who.source
         texts.append(row)
-    store = online.store
-    with store.lock, store.transaction():
-        loader = BulkLoader(store, catalogue, who.source, day, online.registry.schemes, actor=who.actor)
-        batch = loader.table_from_rows(texts)
-        checked = loader.validate(batch, "request")
+    with RecordValidator(catalogue, who.source, day, online.registry.schemes) as validator:
+        checked = validator.validate(validator.table_from_rows(texts), "request", with_ids=True)
         problems: dict[int, list[RowProblem]] = {}
         for rej in checked.rejects:
             problems.setdefault(rej.row, []).append(RowProblem(rej.field, rej.reason, rej.value))
         for i, extra_problems in shape.items():
             problems.setdefault(i, []).extend(extra_problems)
-        ids = {int(r): (str(i), str(s)) for r, i, s in store.connection.execute(
-            "SELECT row, id, skey FROM _xy_v WHERE ok").fetchall()}
+        assert checked.ids is not None
+        ids = {int(r): (str(i), str(s)) for r, i, s in zip(*(checked.ids.column(c).to_pylist()
+                                                             for c in ("row", "id", "subject")), strict=True)
+               if int(r) not in shape}
+        batch = checked.checked
         if shape:  # rows with unknown fields are refused whole, like any other bad row
-            store.connection.execute("UPDATE _xy_v SET ok = false WHERE row IN (SELECT unnest(?::BIGINT[]))",
-                                     [sorted(shape)])
-            checked.valid -= len([r for r in shape if r in ids])
-            for r in shape:
-                ids.pop(r, None)
-        loader.commit(checked, "request", {"api": True})
-        new_ids = {r[0] for r in store.connection.execute(
-            "SELECT id FROM records WHERE batch = ?", [checked.batch]).fetchall()} if checked.accepted else set()
+            table = validator.table_from_rows([t if i not in shape else {"source": who.source}
+                                               for i, t in enumerate(texts, start=1)])
+            batch = validator.validate(table, "request").checked
+    added = bulk_ingest(online.store).append_checked(batch, source=who.source, batch_id=uuid.uuid4().hex,
+                                                     actor=who.actor, detail={"file": "request", "api": True,
+                                                                              "rows": len(rows),
+                                                                              "rejected_rows": len(problems)})
     results, seen = [], set()
     for i in range(1, len(rows) + 1):
         if i in problems:
             results.append(RowResult(i, "rejected", problems=problems[i]))
             continue
         rid = ids[i][0]
-        results.append(RowResult(i, "new" if rid in new_ids and rid not in seen else "duplicate", rid))
+        results.append(RowResult(i, "new" if rid in added.new_ids and rid not in seen else "duplicate", rid))
         seen.add(rid)
-    online.reassess({ids[r.row][1] for r in results if r.status == "new"})
+    online.reassess(set(added.subjects))
     rejected = sum(r.status == "rejected" for r in results)
-    return SubmitResult(checked.batch, len(rows), checked.accepted, len(rows) - rejected - checked.accepted,
+    return SubmitResult(added.batch, len(rows), added.accepted, len(rows) - rejected - added.accepted,
                         rejected, results)

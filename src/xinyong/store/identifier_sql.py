@@ -1,8 +1,9 @@
 """Subject identifiers checked vectorised, exactly as python-stdnum checks them: over Arrow, and in SQL.
 
 python-stdnum stays the authority (charter: identifiers are never validated by hand): these are the
-same algorithms written for a column at a time, and Hypothesis tests hold them equal to
-``stdnum.cn.uscc.is_valid`` and ``stdnum.cn.ric.is_valid``. They only decide values already in compact
+same algorithms written for a column at a time, and Hypothesis tests hold them equal to the per-value
+validators of :mod:`xinyong.model.identifiers` (``stdnum.cn.ric``, and ``stdnum.cn.uscc`` plus the GB 11714
+check character of the embedded organisation code, which stdnum does not verify). They only decide values already in compact
 form (18 ASCII letters or digits, optionally ``cn.uscc:`` / ``cn.ric:`` in front); anything else (spaces,
 dashes, full-width characters, other schemes) is resolved per row by :class:`SchemeRegistry`.
 
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 from stdnum import numdb
 
 from xinyong.model.checkdigits import I64, U8, all_rows, region_table, ric_valid, uscc_valid
+from xinyong.model.identifiers import ORG_CODE_WEIGHTS
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -43,15 +45,24 @@ def _uscc_value(c: str) -> str:
             f"- ({a} > 83)::INT - ({a} > 86)::INT END)")
 
 
+def _org_value(c: str) -> str:
+    """The GB 11714 value of one organisation-code character (digits 0-9, then A=10 ... Z=35)."""
+    a = f"ascii({c})"
+    return f"(CASE WHEN {a} < 65 THEN {a} - 48 ELSE {a} - 55 END)"
+
+
 def uscc_ok_sql(v: str) -> str:
-    """True when ``v`` (18 upper-case characters) is a valid USCC: 8 digits, alphabet, mod-31 check.
+    """True when ``v`` (18 upper-case characters) is a valid USCC: 8 digits, alphabet, mod-31 check,
+    and the GB 11714 check character of the organisation code in positions 9-17.
 
     Character values come from ASCII arithmetic (twice as fast as ``strpos`` in the alphabet); the
     regular expression has already kept out every character outside the alphabet.
     """
     total = " + ".join(f"{_uscc_value(f'{v}[{i + 1}]')} * {w}" for i, w in enumerate(_USCC_WEIGHTS))
+    org = " + ".join(f"{_org_value(f'{v}[{i + 9}]')} * {w}" for i, w in enumerate(ORG_CODE_WEIGHTS))
     return (f"(regexp_full_match({v}, '[0-9]{{8}}[{USCC_ALPHABET}]{{10}}') AND "
-            f"{v}[18] = substr('{USCC_ALPHABET}', ((31 - ({total}) % 31) % 31) + 1, 1))")
+            f"{v}[18] = substr('{USCC_ALPHABET}', ((31 - ({total}) % 31) % 31) + 1, 1) AND "
+            f"{v}[17] = substr('0123456789X', ((11 - ({org}) % 11) % 11) + 1, 1))")
 
 
 def ric_pre_sql(v: str) -> str:

@@ -1,8 +1,9 @@
 """The store protocol: the only I/O seam of the service layer.
 
-Everything the use cases need from storage goes through :class:`Store`, so a PostgreSQL store can sit
-behind the same calls as the embedded DuckDB file. Adapter-specific fast paths (bulk ingest, the SQL
-engine's writes) live on the adapter classes, never on this protocol.
+Everything the use cases need from storage goes through :class:`Store` (pycasbin's split: a core every
+backend implements, plus capabilities a backend implements natively: :class:`BulkIngest` for checked
+batches, :class:`RunWriter` for the engine's snapshot). ``xinyong.store.open_store(url)`` is the one
+factory; the service, web and CLI layers import nothing else from ``xinyong.store`` adapters.
 
 Records and amendments are append-only: the protocol has no call that updates or deletes them.
 """
@@ -13,12 +14,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, Self, runtime_checkable
+
+import pyarrow as pa
 
 from xinyong.audit import AuditEntry, ChainedEntry
 from xinyong.model.case import Case, CaseEvent, CaseView, Notice
 from xinyong.model.catalogue import Catalogue
+from xinyong.model.identifiers import SchemeRegistry
 from xinyong.model.record import Amendment, Record
+from xinyong.model.runs import RunQuery, RunSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,24 +91,76 @@ class SubjectRow:
     name: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """One stored API key (never the key itself: its hash)."""
+
+    id: str
+    name: str
+    role: str
+    source: str | None
+    subject: str | None
+    actions: tuple[str, ...]
+    key_hash: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+@runtime_checkable
+class KeyStore(Protocol):
+    """API keys and their revocations (a revocation is a row of its own; nothing is updated)."""
+
+    def add(self, row: KeyRow) -> None: ...
+    def revoke(self, key_id: str, by: str, reason: str) -> KeyRow: ...
+    def get(self, key_id: str) -> KeyRow: ...
+    def all(self) -> list[KeyRow]: ...
+    def source_exists(self, source: str) -> bool: ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """Storage of the catalogue, policy versions, records, amendments, runs and the audit log."""
 
+    url: str
+    dialect: str
+    read_only: bool
+    schemes: SchemeRegistry
+
     def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
 
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all (nesting joins the outer transaction)."""
         ...
 
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """Held around every use of the store by a multi-threaded caller when the backend needs it
+        (one DuckDB connection is not safe for concurrent use); a no-op where the driver pools."""
+        ...
+
+    @property
+    def cases(self) -> CaseStore: ...
+
+    @property
+    def keys(self) -> KeyStore: ...
+
+    # schema
+    def schema_version(self) -> int: ...
+    def migrate(self) -> list[str]: ...
+
     # catalogue and policies
-    def put_catalogue(self, catalogue: Catalogue) -> None: ...
-    def publish_policy(self, policy: str, version: str, policy_yaml: str, catalogue_yaml: str) -> bool: ...
+    def put_catalogue(self, catalogue: Catalogue, actor: str = "system") -> None: ...
+    def publish_policy(self, policy: str, version: str, policy_yaml: str, catalogue_yaml: str,
+                       actor: str = "system") -> bool: ...
     def policy_versions(self, policy: str | None = None) -> list[PolicyVersion]: ...
 
     # records and amendments (append-only)
-    def add_records(self, records: Sequence[Record], batch: str) -> Added: ...
-    def add_amendments(self, amendments: Sequence[Amendment]) -> Added: ...
+    def add_records(self, records: Sequence[Record], batch: str | None = None, actor: str = "api") -> Added: ...
+    def add_amendments(self, amendments: Sequence[Amendment], actor: str = "api") -> Added: ...
+    def has_amendments(self, as_of: date) -> bool: ...
     def records_of(self, subject: str) -> list[Record]: ...
     def amendments_of(self, subject: str) -> list[Amendment]: ...
     def subject_count(self) -> int: ...
@@ -112,6 +170,7 @@ class Store(Protocol):
     # assessment runs (written by the engine inside a transaction)
     def latest_run(self, policy: str, as_of: date | None = None) -> AssessmentRun | None: ...
     def runs(self, policy: str | None = None) -> list[AssessmentRun]: ...
+    def run_states(self, run: str) -> Iterator[tuple[str, str | None, list[str]]]: ...
     def listings_in_force(self, list_id: str, run: str) -> list[ListingRow]: ...
     def assessment_of(self, subject: str, run: str) -> AssessmentRow | None: ...
 
@@ -124,7 +183,7 @@ class Store(Protocol):
         """Every stored entry in ``seq`` order, streamed (constant memory)."""
         ...
 
-    # online reads (the HTTP service, issue #4)
+    # online reads
     def record_owners(self, record_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """record id → (source, subject), for the stored ones."""
         ...
@@ -140,7 +199,7 @@ class Store(Protocol):
 
 @runtime_checkable
 class CaseStore(Protocol):
-    """Storage of due process (issue #5): cases and their decisions, notices and deliveries.
+    """Storage of due process: cases and their decisions, notices and deliveries.
 
     Append-only like records: a decision is a new event, a delivery attempt a new row. Every write
     leaves an audit entry in the same transaction.
@@ -159,3 +218,61 @@ class CaseStore(Protocol):
     def subjects_changing(self, offsets: Sequence[int], after: date, until: date) -> list[str]: ...
     def files_of(self, subjects: Sequence[str]
                  ) -> dict[str, tuple[list[Record], list[Amendment], list[CaseView]]]: ...
+
+
+# -- optional capability: bulk ingest ------------------------------------------------------------------
+
+#: The Arrow schema of a checked batch: valid rows only, unique by ``id`` (the first row of a duplicate
+#: kept), every value already canonical. ``row`` is the 1-based data row of the file (for reports);
+#: ``key`` is the 60-bit dedup key of the id (``int(id[:15], 16)``); ``source`` is the same for every
+#: row of a batch and passed separately.
+CHECKED_SCHEMA = pa.schema([
+    ("row", pa.int64()), ("id", pa.string()), ("key", pa.int64()), ("subject", pa.string()),
+    ("scheme", pa.string()), ("kind", pa.string()), ("type", pa.string()), ("occurred", pa.date32()),
+    ("decided", pa.date32()), ("document", pa.string()), ("amount", pa.decimal128(18, 2)),
+])
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What one checked batch added: counts, the new record ids and the subjects they are about."""
+
+    batch: str
+    accepted: int
+    duplicates: int
+    new_ids: frozenset[str]
+    subjects: frozenset[str]
+
+
+@runtime_checkable
+class BulkIngest(Protocol):
+    """Append a checked batch (``CHECKED_SCHEMA``) natively: DuckDB from Arrow, PostgreSQL via COPY.
+
+    One transaction per call: the new records, their subjects, dedup keys and the audit entries
+    commit together or not at all; rows whose id is already stored are counted as duplicates.
+    """
+
+    def append_checked(self, batch: pa.Table, *, source: str, batch_id: str, actor: str,
+                       detail: dict[str, Any]) -> Appended: ...
+
+
+# -- optional capability: the engine's hand-off -----------------------------------------------------
+
+
+@runtime_checkable
+class RunWriter(Protocol):
+    """Run a compiled policy query where the records are and store the snapshot (assessments,
+    listings, the run row) in the caller's transaction: the engine compiles, the store executes."""
+
+    def write_run(self, query: RunQuery) -> RunSummary: ...
+
+
+@runtime_checkable
+class SubjectImport(Protocol):
+    """Register subjects (id, scheme, kind, name) from a Parquet file; known ids are kept as they are."""
+
+    def import_subjects(self, parquet: Path, actor: str = "system") -> int: ...
+
+
+class FullStore(Store, BulkIngest, RunWriter, SubjectImport, Protocol):
+    """What both shipped backends implement: the core and every capability."""

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 import xinyong
 from xinyong.service.auditlog import DEFAULT_MAX_DELAY, DEFAULT_MAX_ENTRIES, AuditBuffer
 from xinyong.service.online import DEFAULT_MAX_BATCH, Online
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 from xinyong.web import problems
 from xinyong.web.fastpath import DecisionFastPath
 from xinyong.web.limits import BodyLimit
@@ -34,7 +34,7 @@ DEFAULT_MAX_BODY = 8 * 1024 * 1024
 class Settings:
     """Everything a server needs to know, passed in (never read from globals)."""
 
-    db: Path
+    db: str | Path
     as_of: date | None = None                 # None: today's date, read at this edge
     max_body_bytes: int = DEFAULT_MAX_BODY
     max_batch: int = DEFAULT_MAX_BATCH
@@ -42,7 +42,7 @@ class Settings:
     audit_max_entries: int = DEFAULT_MAX_ENTRIES
 
     def open(self) -> Online:
-        store = DuckDBStore.open(self.db)
+        store = open_store(self.db, create=False)
         audit = AuditBuffer(store, max_delay=self.audit_max_delay, max_entries=self.audit_max_entries)
         return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True)
 

@@ -28,7 +28,7 @@ from xinyong.model.errors import (
     Unauthenticated,
     XinyongError,
 )
-from xinyong.store.duckdb_store import StoreError
+from xinyong.model.errors import StoreError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("xinyong.web")

@@ -1,7 +1,7 @@
-"""Cases, case decisions, notices and deliveries in the DuckDB store (migration 004).
+"""Cases, case decisions, notices and deliveries in a SQL store (migration 004), DuckDB or PostgreSQL.
 
-Takes the :class:`DuckDBStore`'s connection and transaction so that a case write, the amendments it
-produces and their audit entries commit together. Append-only: nothing here UPDATEs or DELETEs.
+Uses the store's own transactions so that a case write, the amendments it produces and their audit
+entries commit together. Append-only: nothing here UPDATEs or DELETEs.
 """
 
 from __future__ import annotations
@@ -9,43 +9,35 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any
-
-import pyarrow as pa
-
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.case import Case, CaseEvent, CaseView, Notice
 from xinyong.model.errors import NotFound
 from xinyong.model.record import Amendment, Record
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store.sql_store import SqlStore, dec
 
 _CASE_COLS = "id, kind, subject, target, filed, filed_by, text, evidence, deadline, expedited, appeal_of"
 _NOTICE_COLS = "id, subject, kind, issued, ref, title, body, act_by"
 
 
-class DuckDBCases:
-    """The :class:`~xinyong.store.protocol.CaseStore` of a DuckDB store."""
+class SqlCases:
+    """The :class:`~xinyong.store.protocol.CaseStore` of a SQL store."""
 
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self.store = store
-
-    @property
-    def _con(self) -> Any:
-        return self.store.connection
+        self._query = store._query
+        self._one = store._one
 
     # -- cases -----------------------------------------------------------------------------------------
 
     def add_case(self, case: Case, actor: str) -> bool:
         """Store a filed case; False if the same case (same content) is already stored."""
         with self.store.transaction():
-            if self._con.execute("SELECT 1 FROM cases WHERE id = ?", [case.id]).fetchone():
+            if self._one("SELECT 1 FROM cases WHERE id = ?", [case.id]):
                 return False
-            self._con.execute(
-                f"INSERT INTO cases ({_CASE_COLS}, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [case.id, case.kind.value, case.subject, case.target, case.filed, case.filed_by, case.text,
+            self.store._insert("cases", (*_CASE_COLS.split(", "), "received_at"), [
+                (case.id, case.kind.value, case.subject, case.target, case.filed, case.filed_by, case.text,
                  json.dumps(case.evidence, ensure_ascii=False), case.deadline, case.expedited, case.appeal_of,
-                 utc_now()])
+                 utc_now())])
             self.store.append_audit([AuditEntry(0, utc_now(), actor, "case_filed", case.subject, None, {
                 "case": case.id, "kind": case.kind.value, "target": case.target,
                 "filed": case.filed.isoformat(), "deadline": case.deadline.isoformat()})])
@@ -53,9 +45,10 @@ class DuckDBCases:
 
     def add_event(self, event: CaseEvent, subject: str, actor: str) -> None:
         with self.store.transaction():
-            self._con.execute("INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              [event.case, event.at, event.actor, event.outcome.value, event.reasons,
-                               json.dumps(event.amendments), utc_now()])
+            self.store._insert("case_events", ("case_id", "decided_on", "actor", "outcome", "reasons",
+                                               "amendments", "received_at"),
+                               [(event.case, event.at, event.actor, event.outcome.value, event.reasons,
+                                 json.dumps(event.amendments), utc_now())])
             self.store.append_audit([AuditEntry(0, utc_now(), actor, "case_decided", subject, None, {
                 "case": event.case, "outcome": event.outcome.value, "on": event.at.isoformat(),
                 "reviewer": event.actor, "amendments": event.amendments})])
@@ -73,14 +66,14 @@ class DuckDBCases:
         return self._cases("WHERE subject = ?", [subject])
 
     def _cases(self, where: str, params: list[object]) -> list[CaseView]:
-        rows = self._con.execute(f"SELECT {_CASE_COLS} FROM cases {where} ORDER BY filed, id", params).fetchall()
+        rows = self._query(f"SELECT {_CASE_COLS} FROM cases {where} ORDER BY filed, id", params)
         if not rows:
             return []
         ids = [r[0] for r in rows]
         events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
-        for e in self._con.execute(
+        for e in self._query(
                 "SELECT case_id, decided_on, actor, outcome, reasons, amendments FROM case_events WHERE case_id IN "
-                "(SELECT unnest(?::VARCHAR[])) ORDER BY decided_on, received_at", [ids]).fetchall():
+                "(SELECT unnest(?::VARCHAR[])) ORDER BY decided_on, received_at", [ids]):
             events[e[0]].append(CaseEvent.model_validate({
                 "case": e[0], "at": e[1], "actor": e[2], "outcome": e[3], "reasons": e[4],
                 "amendments": json.loads(e[5])}))
@@ -100,27 +93,17 @@ class DuckDBCases:
             return []
         with self.store.transaction():
             ids = [n.id for n in notices]
-            have = {r[0] for r in self._con.execute(
-                "SELECT id FROM notices WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()}
+            have = {r[0] for r in self._query(
+                "SELECT id FROM notices WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids])}
             new: dict[str, Notice] = {}
             for n in notices:
                 if n.id not in have and n.id not in new:
                     new[n.id] = n
             now = utc_now()
-            if new:  # one INSERT from an Arrow table: row-at-a-time inserts cost ~1 ms each here
-                rows = list(new.values())
-                table = pa.table({
-                    "id": [n.id for n in rows], "subject": [n.subject for n in rows],
-                    "kind": [n.kind.value for n in rows], "issued": [n.issued for n in rows],
-                    "ref": [n.ref for n in rows], "title": [n.title for n in rows], "body": [n.body for n in rows],
-                    "act_by": pa.array([n.act_by for n in rows], pa.date32()), "created_at": [now] * len(rows)})
-                self._con.register("_notice_group", table)
-                try:
-                    self._con.execute(f"INSERT INTO notices ({_NOTICE_COLS}, created_at) "
-                                      f"SELECT {_NOTICE_COLS}, created_at FROM _notice_group")
-                finally:
-                    self._con.unregister("_notice_group")
-            if new:
+            if new:  # one bulk insert: row-at-a-time inserts cost ~1 ms each on DuckDB
+                self.store._insert("notices", (*_NOTICE_COLS.split(", "), "created_at"), [
+                    (n.id, n.subject, n.kind.value, n.issued, n.ref, n.title, n.body, n.act_by, now)
+                    for n in new.values()])
                 self.store.append_audit([AuditEntry(0, now, actor, "notice", n.subject, None, {
                     "notice": n.id, "kind": n.kind.value, "issued": n.issued.isoformat(), "ref": n.ref})
                     for n in new.values()])
@@ -139,8 +122,7 @@ class DuckDBCases:
         return self._notices(where, params)
 
     def _notices(self, where: str, params: list[object]) -> list[Notice]:
-        rows = self._con.execute(f"SELECT {_NOTICE_COLS} FROM notices {where} ORDER BY issued, kind, id",
-                                 params).fetchall()
+        rows = self._query(f"SELECT {_NOTICE_COLS} FROM notices {where} ORDER BY issued, kind, id", params)
         return [Notice.model_validate({"subject": r[1], "kind": r[2], "issued": r[3], "ref": r[4], "title": r[5],
                                        "body": r[6], "act_by": r[7]}) for r in rows]
 
@@ -150,8 +132,8 @@ class DuckDBCases:
             return
         now = utc_now()
         with self.store.transaction():
-            self._con.executemany("INSERT INTO notice_deliveries VALUES (?, ?, ?, ?, ?)",
-                                  [(nid, channel, now, ok, detail) for nid, ok, detail in results])
+            self.store._insert("notice_deliveries", ("notice", "channel", "attempted_at", "ok", "detail"),
+                               [(nid, channel, now, ok, detail) for nid, ok, detail in results])
             self.store.append_audit([AuditEntry(0, now, actor, "notice_delivery", None, None, {
                 "channel": channel, "delivered": sum(ok for _, ok, _ in results),
                 "failed": sum(not ok for _, ok, _ in results), "notices": [r[0] for r in results][:100]})])
@@ -163,28 +145,28 @@ class DuckDBCases:
         """Subjects whose run listing may not be in force yet: listed on an after-notice list with a
         ``since`` after ``notified_after`` (still in a notice period unless renewed), or with an
         objection open as of ``as_of``. Everyone else's run listing is in force as it stands."""
-        rows = self._con.execute(
+        rows = self._query(
             "SELECT DISTINCT subject FROM listings WHERE run = ? AND list IN (SELECT unnest(?::VARCHAR[])) "
             "AND since > ? UNION SELECT DISTINCT c.subject FROM cases c WHERE c.kind = 'objection' "
             "AND c.filed <= ? AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id "
-            "AND e.decided_on <= ?) ORDER BY 1", [run, list(notice_lists), notified_after, as_of, as_of]).fetchall()
+            "AND e.decided_on <= ?) ORDER BY 1", [run, list(notice_lists), notified_after, as_of, as_of])
         return [r[0] for r in rows]
 
     def subjects_changing(self, offsets: Sequence[int], after: date, until: date) -> list[str]:
         """Subjects whose file may have changed stage in (after, until]: a record decided ``k`` days before
         a day in that range (for each offset ``k`` of the policies), or an amendment or case there."""
-        ranges = " OR ".join("r.decided BETWEEN ? AND ?" for _ in offsets) or "FALSE"
+        ranges = " OR ".join("r.decided BETWEEN ? AND ?" for _ in offsets) or "1 = 0"
         params: list[object] = []
         for k in offsets:
             params += [after + timedelta(days=1 - k), until - timedelta(days=k)]
-        rows = self._con.execute(
+        rows = self._query(
             f"SELECT DISTINCT r.subject FROM records r WHERE {ranges} "
             "UNION SELECT DISTINCT r.subject FROM amendments a JOIN records r ON r.id = a.record "
             "WHERE a.effective > ? AND a.effective <= ? "
             "UNION SELECT DISTINCT c.subject FROM cases c WHERE c.filed > ? AND c.filed <= ? "
             "UNION SELECT DISTINCT c.subject FROM cases c JOIN case_events e ON e.case_id = c.id "
             "WHERE e.decided_on > ? AND e.decided_on <= ? ORDER BY 1",
-            [*params, after, until, after, until, after, until]).fetchall()
+            [*params, after, until, after, until, after, until])
         return [r[0] for r in rows]
 
     def files_of(self, subjects: Sequence[str]) -> dict[str, tuple[list[Record], list[Amendment], list[CaseView]]]:
@@ -194,20 +176,20 @@ class DuckDBCases:
         if not out:
             return out
         keys = sorted(out)
-        for r in self._con.execute(
+        for r in self._query(
                 "SELECT DISTINCT subject, source, type, occurred, decided, document, amount FROM records "
                 "WHERE subject IN (SELECT unnest(?::VARCHAR[])) ORDER BY subject, decided, occurred, type, document",
-                [keys]).fetchall():
+                [keys]):
             out[r[0]][0].append(Record(subject=r[0], source=r[1], type=r[2], occurred=r[3], decided=r[4],
-                                       document=r[5], amount=None if r[6] is None else Decimal(str(r[6]))))
-        for r in self._con.execute(
+                                       document=r[5], amount=dec(r[6])))
+        for r in self._query(
                 "SELECT DISTINCT s.subject, a.record, a.kind, a.effective, a.reason, a.document, a.amount "
                 "FROM amendments a JOIN (SELECT DISTINCT id, subject FROM records WHERE subject IN "
                 "(SELECT unnest(?::VARCHAR[]))) s ON s.id = a.record "
-                "ORDER BY s.subject, a.effective, a.record, a.kind, a.document", [keys]).fetchall():
+                "ORDER BY s.subject, a.effective, a.record, a.kind, a.document", [keys]):
             out[r[0]][1].append(Amendment.model_validate({
                 "record": r[1], "kind": r[2], "effective": r[3], "reason": r[4], "document": r[5],
-                "amount": None if r[6] is None else Decimal(str(r[6]))}))
+                "amount": dec(r[6])}))
         for view in self._cases("WHERE subject IN (SELECT unnest(?::VARCHAR[]))", [keys]):
             out[view.case.subject][2].append(view)
         return out

@@ -1,4 +1,5 @@
-"""The DuckDB store on real files: migrations, catalogue, policies, records, runs, transactions."""
+"""The store on every backend (DuckDB files, PostgreSQL schemas): migrations, catalogue, policies,
+records, runs, transactions, append-only, the audit chain under concurrent writers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from xinyong.audit import verify
 from xinyong.model.errors import InvalidInput, NotFound
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.loader import load_catalogue
-from xinyong.store import DuckDBStore, Store, StoreError
+from xinyong.model.errors import StoreError
+from xinyong.store import Store, open_store
 from xinyong.store.migrate import migrations
+
+from ..conftest import Stores
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = "cn.uscc:91110000600037341L"
@@ -26,27 +30,27 @@ def _rec(subject: str = ORG, document: str = "D-1", amount: str | None = "12.5")
                   amount=None if amount is None else Decimal(amount))
 
 
-def test_open_migrates_once_and_reopens(tmp_path: Path) -> None:
-    path = tmp_path / "x.duckdb"
-    with DuckDBStore.open(path) as store:
+def test_open_migrates_once_and_reopens(stores: Stores, tmp_path: Path) -> None:
+    with stores.open() as store:
         assert isinstance(store, Store)
-        assert store.schema_version() == migrations()[-1].version
-    with DuckDBStore.open(path) as store:
-        rows = store.connection.execute("SELECT count(*) FROM schema_migrations").fetchone()
-        assert rows == (len(migrations()),)
-    with DuckDBStore.open(path, read_only=True) as ro:
+        assert store.schema_version() == migrations(store.dialect)[-1].version
+    with stores.open() as store:
+        assert store._scalar("SELECT count(*) FROM schema_migrations") == len(migrations(store.dialect))
+    with stores.open(read_only=True) as ro:
         assert ro.record_count() == 0
-    with pytest.raises(StoreError):
-        DuckDBStore.open(tmp_path / "missing.duckdb", read_only=True)
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(tmp_path / "missing.duckdb", read_only=True)
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(tmp_path / "typo.duckdb", create=False)
+    assert not (tmp_path / "typo.duckdb").exists()
 
 
-def test_catalogue_and_policy_versions(tmp_path: Path) -> None:
+def test_catalogue_and_policy_versions(stores: Stores) -> None:
     cat, _ = load_catalogue(ROOT / "policies" / "catalogue.yaml")
-    with DuckDBStore.open(tmp_path / "x.duckdb") as store:
+    with stores.open() as store:
         store.put_catalogue(cat)
         store.put_catalogue(cat)  # idempotent: no second audit entry
-        assert store.connection.execute("SELECT count(*) FROM record_types").fetchone() == (
-            len(cat.record_types),)
+        assert store._scalar("SELECT count(*) FROM record_types") == len(cat.record_types)
         assert [e.entry.action for e in store.audit_entries()] == ["catalogue"]
         assert store.publish_policy("shixin", "1", "p: 1\n", "c: 1\n")
         assert not store.publish_policy("shixin", "1", "p: 1\n", "c: 1\n")
@@ -56,8 +60,8 @@ def test_catalogue_and_policy_versions(tmp_path: Path) -> None:
         assert verify(store.audit_entries()).ok
 
 
-def test_records_are_content_addressed_and_read_back(tmp_path: Path) -> None:
-    with DuckDBStore.open(tmp_path / "x.duckdb") as store:
+def test_records_are_content_addressed_and_read_back(stores: Stores) -> None:
+    with stores.open() as store:
         a, b = _rec(), _rec(document="D-2", amount=None)
         added = store.add_records([a, b, a])
         assert added.new == [a.id, b.id] and added.existing == [a.id]
@@ -76,27 +80,26 @@ def test_records_are_content_addressed_and_read_back(tmp_path: Path) -> None:
         assert verify(store.audit_entries()).ok
 
 
-def test_transaction_rolls_back_everything(tmp_path: Path) -> None:
-    with DuckDBStore.open(tmp_path / "x.duckdb") as store:
+def test_transaction_rolls_back_everything(stores: Stores) -> None:
+    with stores.open() as store:
         with pytest.raises(RuntimeError), store.transaction():
             store.add_records([_rec()])
             raise RuntimeError("crash")
         assert store.record_count() == 0 and list(store.audit_entries()) == []
 
 
-def test_run_readers(tmp_path: Path) -> None:
-    with DuckDBStore.open(tmp_path / "x.duckdb") as store:
-        con = store.connection
+def test_run_readers(stores: Stores) -> None:
+    with stores.open() as store:
         with store.transaction():  # what the SQL engine does
             for run, as_of, created in [("r1", "2025-01-01", "2025-01-01 10:00"),
                                         ("r2", "2025-02-01", "2025-02-01 10:00")]:
-                con.execute("INSERT INTO assessment_runs VALUES (?, 'shixin', '1', ?, ?, 2, 3, 0.1)",
-                            [run, as_of, created])
-            con.execute("INSERT INTO assessments VALUES ('r2', ?, 900, 'B'), ('r2', ?, 1000, 'A')",
-                        [ORG, PERSON])
-            con.execute("INSERT INTO listings VALUES ('r2', ?, 'dishonest', 'black', '2025-01-10', "
-                        "'2027-01-10'), ('r2', ?, 'dishonest', 'black', '2023-01-01', '2025-01-01')",
-                        [ORG, PERSON])
+                store._run("INSERT INTO assessment_runs VALUES (?, 'shixin', '1', CAST(? AS DATE), "
+                           "CAST(? AS TIMESTAMP), 2, 3, 0.1)", [run, as_of, created])
+            store._run("INSERT INTO assessments VALUES ('r2', ?, 900, 'B'), ('r2', ?, 1000, 'A')",
+                       [ORG, PERSON])
+            store._run("INSERT INTO listings VALUES ('r2', ?, 'dishonest', 'black', DATE '2025-01-10', "
+                       "DATE '2027-01-10'), ('r2', ?, 'dishonest', 'black', DATE '2023-01-01', DATE '2025-01-01')",
+                       [ORG, PERSON])
         latest = store.latest_run("shixin")
         assert latest is not None and latest.run == "r2"
         by_date = store.latest_run("shixin", date(2025, 1, 1))
@@ -109,9 +112,9 @@ def test_run_readers(tmp_path: Path) -> None:
         assert [r.run for r in store.runs("shixin")] == ["r1", "r2"]
 
 
-def test_writes_are_in_the_access_log_of_the_subject_written_about(tmp_path: Path) -> None:
+def test_writes_are_in_the_access_log_of_the_subject_written_about(stores: Stores) -> None:
     """Each subject sees which source wrote about it (one audit entry per subject, not per batch)."""
-    store = DuckDBStore.open(tmp_path / "log.duckdb")
+    store = stores.open()
     a, b = _rec(document="(2026) 1"), _rec(PERSON, document="(2026) 2")
     store.add_records([a, b, a], actor="court")
     store.add_amendments([Amendment(record=a.id, kind=AmendmentKind.ANNUL, effective=date(2026, 3, 1),
@@ -121,3 +124,55 @@ def test_writes_are_in_the_access_log_of_the_subject_written_about(tmp_path: Pat
     assert writes == {("add_records", ORG), ("add_records", PERSON), ("add_amendments", ORG)}
     assert [e.detail["ids"] for e in entries if e.subject == PERSON] == [[b.id]]
     assert verify(store.audit_entries()).ok
+    assert [(s, t, ls) for s, t, ls in store.run_states("none")] == []
+    store.close()
+
+
+def test_append_only_is_enforced_by_the_database(stores: Stores) -> None:
+    """PostgreSQL refuses UPDATE/DELETE/TRUNCATE on the append-only tables whoever asks (a trigger);
+    the embedded file has one writer, the platform, which has no such call."""
+    if stores.backend != "postgres":
+        pytest.skip("enforced by triggers on PostgreSQL only")
+    with stores.open() as store:
+        store.add_records([_rec()], actor="court")
+        for sql in ("UPDATE records SET amount = 0", "DELETE FROM audit_log", "TRUNCATE amendments"):
+            with pytest.raises(Exception, match="append-only"):
+                store._run(sql)
+        assert store.record_count() == 1 and verify(store.audit_entries()).ok
+
+
+def test_concurrent_writers_keep_one_audit_chain(stores: Stores) -> None:
+    """Two processes' worth of writers (threads on separate connections; on PostgreSQL separate pools)
+    append at once: the chain stays whole and gap-free."""
+    import threading
+
+    if stores.backend != "postgres":
+        pytest.skip("one writer per DuckDB file")
+    url = stores.url()
+    open_store(url).close()
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            with open_store(url) as s:
+                for i in range(15):
+                    s.add_records([_rec(document=f"W{worker}-{i}")], actor=f"worker{worker}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with open_store(url) as s:
+        result = verify(s.audit_entries())
+        assert result.ok and result.checked == 45 and s.record_count() == 45
+
+
+def test_unreachable_postgres_is_one_clear_line() -> None:
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql://nobody@127.0.0.1:1/nodb")
+    text = str(info.value)
+    assert "127.0.0.1:1/nodb" in text and "\n" not in text and "Traceback" not in text

@@ -1,0 +1,180 @@
+"""The linter's second net: words that name another subject, a prohibited ground or an unaccountable
+source, in English and Chinese.
+
+The first net is structural (``charter_bases``): closed sets a catalogue and a policy must map onto. These
+lists catch what a structurally valid entry still says it is about, and they are applied only to what a
+rule reads or a measure does (ids, names of record types in use, sources, measure actions), never to
+prose such as descriptions or legal-basis text, where a policy may rightly *say* that it does not reach
+relatives. English text is lower-cased and split into words (``court.Legal_Rep`` reads ``court legal
+rep``); Chinese has no spaces, so Chinese terms are matched as substrings. Phrases that contain a term but
+name no prohibited ground (a drunk-driving conviction, medical-insurance fund fraud, wages owed to
+employees) are removed before matching: those are adjudicated offences in their own right.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+def _zh(*terms: str) -> re.Pattern[str]:
+    return re.compile("|".join(terms))
+
+
+# Phrases that contain a term but name no prohibited ground; removed before matching.
+_HARMLESS_EN = _rx(
+    r"public health", r"occupational health", r"health and safety", r"good faith", r"bad faith",
+    r"high consumption", r"audit opinion", r"drunk(?:en)? driving", r"drink(?:ing)? (?:and )?driving",
+    r"driving under the influence(?: of alcohol)?", r"(?:blood )?alcohol (?:content|level|test|limit)",
+    r"alcohol impaired driving", r"drinking water", r"medical (?:insurance|security|devices?|institutions?)",
+    r"health insurance", r"minority (?:shareholders?|interests?|stakes?)", r"power grid", r"state grid",
+    r"(?:employees?|staff|workers?) (?:wages?|pay|salar(?:y|ies)|social insurance|contributions?)",
+    r"wages? (?:owed|due) to (?:employees|staff|workers)", r"migrant workers?",
+    r"labou?r relationships?", r"employment relationships?", r"workers? (?:injur\w*|deaths?|safety)",
+)
+_HARMLESS_ZH = _zh(
+    r"醉驾", r"醉酒驾驶", r"酒后驾驶", r"饮酒后驾驶", r"酒驾", r"医保", r"医疗保障", r"医疗保险", r"医疗器械",
+    r"医疗机构", r"公共卫生", r"职业健康", r"健康证明", r"健康证", r"限制高消费", r"高消费",
+    r"(?:为|给|拖欠|克扣)?(?:职工|员工|劳动者|工人|农民工)的?(?:工资|薪酬|社会保险|社保|劳动报酬|养老保险|工伤保险)",
+    r"(?:网络)?游戏(?:出版|运营|企业)",
+)
+
+# Another subject, for ids and actions, where any mention is a reach beyond the assessed subject.
+OTHER_SUBJECTS = _rx(
+    r"relatives?", r"spouses?", r"husbands?", r"wi(?:fe|ves)", r"child", r"children", r"offspring",
+    r"sons?", r"daughters?", r"parents?", r"siblings?", r"brothers?", r"sisters?", r"households?",
+    r"famil(?:y|ies)", r"kin", r"kinsfolk", r"dependa?[ae]nts?", r"guardians?", r"in laws?",
+    r"employees?", r"staff", r"personnel", r"workers?", r"colleagues?", r"contacts", r"friends?",
+    r"acquaintances?", r"associates?", r"neighbou?rs?", r"roommates?", r"classmates?", r"legal rep\w*",
+    r"persons? in charge", r"responsible persons?", r"guarantors?", r"co ?signers?", r"shareholders?",
+    r"actual controllers?", r"controlling persons?", r"partners?", r"affiliates?", r"subsidiar(?:y|ies)",
+    r"related part(?:y|ies)",
+)
+# In a record type's name another subject counts only as the actor: "a relative's default", "misconduct
+# by staff"; "wages owed to staff" is the subject's own conduct.
+_ACTOR = (r"(?:relatives?|spouses?|child|children|offspring|sons?|daughters?|parents?|family members?|"
+          r"household members?|kin|employees?|staff(?: members?)?|workers?|guarantors?|legal representatives?|"
+          r"shareholders?|friends?|neighbou?rs?|contacts?)")
+OTHER_ACTOR = re.compile(
+    rf"\b{_ACTOR} s\b|\bby (?:its |the |a |an |their |his |her )?{_ACTOR}\b|"
+    rf"\b{_ACTOR} (?:defaults?|misconduct|offen[cs]es?|conduct|debts?|violations?|penalt\w*|records?|"
+    r"arrears|convictions?|dishonesty|breach\w*)\b"
+)
+OTHER_SUBJECTS_ZH = _zh(
+    r"亲属", r"家属", r"家人", r"家庭成员", r"子女", r"儿子", r"女儿", r"孩子", r"配偶", r"父母", r"夫妻",
+    r"丈夫", r"妻子", r"亲友", r"朋友", r"好友", r"员工", r"职工", r"雇员", r"担保人", r"保证人",
+    r"法定代表人", r"实际控制人", r"股东", r"邻居", r"同住", r"联系人", r"监护人", r"兄弟", r"姐妹", r"亲戚",
+)
+
+PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("political opinion and expression", _rx(
+        r"politic\w*", r"expression", r"speech", r"petition\w*", r"xinfang", r"shangfang",
+        r"letters and visits", r"skip level\w*", r"visits? to (?:higher|superior) \w+", r"abnormal visits?",
+        r"collective visits?", r"protest\w*", r"demonstrations?", r"critici[sz]\w*", r"praise\w*",
+        r"dissent\w*", r"rumou?r\w*", r"negative (?:comments?|speech|remarks|posts?|content)",
+        r"online (?:comments?|posts?|speech|remarks)", r"social media posts?", r"weibo posts?",
+        r"party (?:branch\w*|members?\w*|building|activit\w*|loyalty|organi[sz]ation\w*|committee\w*|dues|"
+        r"school|spirit|volunteer\w*)", r"communist\w*", r"cpc", r"ccp", r"patriot\w*", r"positive energy",
+        r"rights defen[cs]e", r"weiquan", r"sensitive (?:topics?|words?|speech)", r"mass incidents?",
+        r"stability maintenance", r"weiwen"),
+     _zh(r"信访", r"上访", r"访民", r"缠访", r"闹访", r"非访", r"集访", r"政治", r"言论", r"谣言",
+         r"造谣", r"传谣", r"舆情", r"批评政府", r"抗议", r"游行", r"示威", r"维权人士", r"维权活动", r"党支部", r"党员", r"党建",
+         r"党组织", r"党费", r"入党", r"党课", r"共产党", r"正能量", r"负面言论", r"负面评论", r"妄议", r"群体性事件",
+         r"反动")),
+    ("religion or belief", _rx(
+        r"religio\w*", r"beliefs?", r"faiths?", r"worship\w*", r"church\w*", r"mosques?", r"temples?",
+        r"cults?", r"pray\w*", r"clergy", r"imams?", r"pastors?", r"monks?", r"nuns?", r"bible\w*", r"quran",
+        r"koran", r"ramadan", r"falun\w*", r"spiritual\w*", r"pilgrim\w*"),
+     _zh(r"宗教", r"信仰", r"教会", r"教堂", r"寺庙", r"寺院", r"清真", r"礼拜", r"祷告", r"祈祷", r"朝觐",
+         r"邪教", r"法轮", r"佛教", r"基督", r"伊斯兰", r"天主", r"道观", r"烧香", r"传教")),
+    ("ethnicity or national origin", _rx(
+        r"ethnic\w*", r"race", r"racial", r"national origin", r"nationality", r"minorit(?:y|ies)",
+        r"uy?i?ghurs?", r"tibetans?", r"native place", r"hukou", r"place of origin", r"ancestry"),
+     _zh(r"民族", r"种族", r"籍贯", r"国籍", r"出身", r"维吾尔", r"藏族", r"回族", r"户籍")),
+    ("biometric data", _rx(
+        r"biometric\w*", r"face", r"faces", r"facial", r"fingerprints?", r"iris", r"dna", r"voiceprints?",
+        r"gait", r"genetic\w*", r"retina\w*"),
+     _zh(r"人脸", r"面部", r"刷脸", r"指纹", r"虹膜", r"声纹", r"基因", r"步态", r"生物识别", r"生物特征")),
+    ("health", _rx(
+        r"health", r"medical", r"diseases?", r"illness\w*", r"disabilit\w*", r"disabled", r"mental",
+        r"psychiatr\w*", r"psycholog\w*", r"pregnan\w*", r"hiv",
+        r"sick\w*", r"chronic", r"fertility", r"(?:un)?vaccinated", r"vaccination status", r"blood type"),
+     _zh(r"健康", r"疾病", r"患病", r"病史", r"病情", r"精神病", r"心理", r"残疾", r"残障", r"怀孕", r"孕期",
+         r"艾滋", r"乙肝", r"体检", r"生育", r"疫苗接种")),
+    ("social relationships", _rx(
+        r"social (?:relation\w*|network\w*|ties|circles?|connections?|graph)", r"personal relationships?",
+        r"relationships?", r"friends?", r"friendships?", r"contacts", r"acquaintances?", r"associations? with",
+        r"guanxi"),
+     _zh(r"社会关系", r"人际关系", r"社交", r"交友", r"朋友圈", r"关系网", r"亲友", r"圈子", r"人脉")),
+    ("lawful consumption and lifestyle", _rx(
+        r"gaming", r"video games?", r"online games?", r"games? (?:hours|time)", r"lifestyles?", r"shopping",
+        r"alcohol", r"drinking", r"smoking", r"screen time", r"dating", r"spending habits?",
+        r"consumption (?:habits?|patterns?|records?)", r"lawful consumption", r"divorc\w*", r"marital",
+        r"marriage\w*", r"unmarried", r"cohabit\w*", r"nightlife", r"tattoo\w*", r"diet\w*",
+        r"hobb(?:y|ies)", r"mahjong", r"late nights?"),
+     _zh(r"游戏", r"网游", r"离婚", r"婚姻", r"结婚", r"婚恋", r"恋爱", r"约会", r"同居", r"单身", r"购物",
+         r"消费习惯", r"消费记录", r"饮酒", r"酗酒", r"吸烟", r"抽烟", r"纹身", r"着装", r"熬夜",
+         r"作息", r"麻将", r"打牌", r"上网时长", r"生活方式")),
+)
+
+UNACCOUNTABLE = _rx(
+    r"cameras?", r"cctv", r"video surveillance", r"face recognition", r"facial recognition", r"anonymous\w*",
+    r"denunciation\w*", r"informants?", r"informers?", r"tip ?offs?", r"tip ?lines?", r"hotlines?", r"12345",
+    r"grids?", r"grid \w+", r"wanggeyuan", r"neighbou?r\w*", r"citizens?", r"residents? reports?",
+    r"public reports?", r"reports? (?:from|by) (?:the )?public", r"crowdsourc\w*", r"crowd reports?",
+    r"volunteer (?:patrols?|informants?|monitors?)", r"snitch\w*", r"whistle ?blow\w*", r"algorithm\w*",
+    r"inferred", r"predict\w*", r"risk (?:model|score)\w*", r"scrap(?:ed|ing)", r"social media", r"unverified",
+    r"unconfirmed", r"alleged\w*", r"suspect\w*", r"under investigation", r"pending (?:trial|investigation|decision)",
+    r"accus\w*",
+)
+UNACCOUNTABLE_ZH = _zh(
+    r"摄像", r"监控", r"人脸识别", r"天网", r"雪亮", r"匿名", r"举报", r"网格", r"热线", r"12345",
+    r"邻居", r"邻里", r"群众举报", r"群众反映", r"群众评议", r"市民举报",
+    r"市民反映", r"市民评议", r"居民举报", r"居民反映", r"线人", r"告密", r"信息员", r"楼长", r"算法", r"推断", r"预测",
+    r"疑似", r"涉嫌", r"嫌疑", r"未经核实", r"待查", r"巡查志愿者",
+)
+
+
+def _norm(text: str) -> str:
+    """Lower case, every run of non-alphanumerics one space, harmless phrases removed."""
+    out = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()).strip() + " "
+    return _HARMLESS_EN.sub(" ", out)
+
+
+def _first(en: re.Pattern[str] | None, zh: re.Pattern[str] | None, text: str) -> str | None:
+    if en is not None:
+        found = en.search(_norm(text))
+        if found:
+            return found.group(0).strip()
+    if zh is not None:
+        found = zh.search(_HARMLESS_ZH.sub(" ", text))
+        if found:
+            return found.group(0)
+    return None
+
+
+def other_subject(text: str) -> str | None:
+    """The word by which an id or action reaches someone other than the assessed subject."""
+    return _first(OTHER_SUBJECTS, OTHER_SUBJECTS_ZH, text)
+
+
+def other_actor(name: str) -> str | None:
+    """The words by which a record type's name makes someone else the actor ("a relative's default")."""
+    return _first(OTHER_ACTOR, OTHER_SUBJECTS_ZH, name)
+
+
+def prohibited_ground(text: str) -> tuple[str, str] | None:
+    """The prohibited ground (charter rule 3) a category, id or name names, and the word that names it."""
+    for ground, en, zh in PROHIBITED_GROUNDS:
+        word = _first(en, zh, text)
+        if word is not None:
+            return ground, word
+    return None
+
+
+def unaccountable(text: str) -> str | None:
+    """The word by which an id or name says a record or source rests on no adjudicated decision."""
+    return _first(UNACCOUNTABLE, UNACCOUNTABLE_ZH, text)
