@@ -40,7 +40,7 @@ def generate(path: Path, records: int, subjects: int) -> None:
 
 def plain(db: Path, parquet: Path) -> float:
     """The floor: the same rows and the same id, straight into ``records``."""
-    from xinyong.store import DuckDBStore
+    from xinyong.store.duckdb_store import DuckDBStore
 
     with DuckDBStore.open(db) as store:
         con = store.connection
@@ -57,7 +57,7 @@ def ingest(db: Path, parquet: Path, batch_rows: int | None) -> tuple[float, int,
     from xinyong.model.identifiers import default_schemes
     from xinyong.policy.loader import load_catalogue
     from xinyong.service.ingest import DEFAULT_BATCH_ROWS, ingest_files
-    from xinyong.store import DuckDBStore
+    from xinyong.store.duckdb_store import DuckDBStore
 
     cat = load_catalogue(ROOT / "policies" / "catalogue.yaml")[0]
     with DuckDBStore.open(db) as store:

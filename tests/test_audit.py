@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from xinyong.audit import GENESIS, AuditEntry, chain, verify
-from xinyong.store import DuckDBStore
+from xinyong.store import open_store
 
 
 def _entries(n: int) -> list[AuditEntry]:
@@ -49,14 +49,14 @@ def test_deleted_and_reordered_entries() -> None:
 
 
 def _store_with_log(path: Path, n: int = 6) -> None:
-    with DuckDBStore.open(path) as store:
+    with open_store(path) as store:
         for e in _entries(n):
             store.append_audit([e])
         assert verify(store.audit_entries()).ok
 
 
 def _verify_file(path: Path) -> tuple[bool, int | None]:
-    with DuckDBStore.open(path, read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         r = verify(store.audit_entries())
         return r.ok, r.first_bad_seq
 
@@ -77,7 +77,7 @@ def test_tampering_with_the_file_is_detected(tmp_path: Path) -> None:
 
 
 def test_store_assigns_seq_and_chains_groups(tmp_path: Path) -> None:
-    with DuckDBStore.open(tmp_path / "s.duckdb") as store:
+    with open_store(tmp_path / "s.duckdb") as store:
         first = store.append_audit(_entries(2))
         second = store.append_audit(_entries(3))
         assert [c.entry.seq for c in first + second] == [1, 2, 3, 4, 5]

@@ -1,4 +1,4 @@
-"""A real registry (DuckDB file, the sample policies published) and helpers to act as different people."""
+"""A real registry (every backend, the sample policies published) and helpers to act as different people."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from xinyong.model.record import Record
 from xinyong.service.cases import CaseService
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import FullStore
+
+from ..conftest import Stores
 
 ROOT = Path(__file__).resolve().parents[2]
 PERSON = "cn.ric:11010519491231002X"
@@ -26,21 +28,11 @@ def record(subject: str, type_: str, decided: date, document: str, source: str =
                   decided=decided, document=document, amount=amount)
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with the sample policies published, copied per test (publishing once is the slow part)."""
-    db = tmp_path_factory.mktemp("published") / "base.duckdb"
-    store = DuckDBStore.open(db)
-    Registry(store, actor="office").publish([ROOT / "policies"])
-    store.close()
-    return db
-
-
 @pytest.fixture
-def store(published: Path, tmp_path: Path) -> Iterator[DuckDBStore]:
-    db = tmp_path / "r.duckdb"
-    db.write_bytes(published.read_bytes())
-    s = DuckDBStore.open(db)
+def store(stores: Stores) -> Iterator[FullStore]:
+    """A fresh store of each backend with the sample policies published."""
+    s = stores.open()
+    Registry(s, actor="office").publish([ROOT / "policies"])
     yield s
     s.close()
 
@@ -48,7 +40,7 @@ def store(published: Path, tmp_path: Path) -> Iterator[DuckDBStore]:
 class People:
     """The registry as seen by each actor: the subject files, reviewers decide, the agency submits."""
 
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: FullStore) -> None:
         self.store = store
 
     def registry(self, actor: str) -> Registry:
@@ -59,5 +51,5 @@ class People:
 
 
 @pytest.fixture
-def people(store: DuckDBStore) -> People:
+def people(store: FullStore) -> People:
     return People(store)

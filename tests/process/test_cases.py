@@ -12,7 +12,7 @@ from xinyong.model.case import CaseStatus, NoticeKind
 from xinyong.model.errors import Forbidden, InvalidInput
 from xinyong.service.notices import NoticeService
 from xinyong.service.publication import published_rows
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import FullStore
 
 from .conftest import COMPANY, OTHER_COMPANY, PERSON, People, record
 
@@ -24,7 +24,7 @@ def effect(people: People, subject: str, action: str, day: date) -> Effect:
     return people.registry("airline").check(subject, action, "ticket sale", day).effect
 
 
-def test_shixin_flight_case_repair_allows_the_same_day(people: People, store: DuckDBStore) -> None:
+def test_shixin_flight_case_repair_allows_the_same_day(people: People, store: FullStore) -> None:
     debt = record(PERSON, "court.refuse_perform", date(2026, 1, 10), "(2026) Jing 0105 Zhi 123", amount=250000)
     store.add_records([debt])
     assert effect(people, PERSON, FLIGHT, date(2026, 1, 9)) is Effect.ALLOW
@@ -41,7 +41,7 @@ def test_shixin_flight_case_repair_allows_the_same_day(people: People, store: Du
     assert NoticeKind.LISTING_ENDED in kinds and NoticeKind.CASE_DECIDED in kinds
 
 
-def test_a_proposed_listing_annulled_on_objection_never_takes_effect(people: People, store: DuckDBStore) -> None:
+def test_a_proposed_listing_annulled_on_objection_never_takes_effect(people: People, store: FullStore) -> None:
     fraud = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
     control = record(OTHER_COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 8", source="finance.procurement")
     store.add_records([fraud, control])
@@ -66,7 +66,7 @@ def test_a_proposed_listing_annulled_on_objection_never_takes_effect(people: Peo
     assert proposed.act_by == date(2026, 3, 4) and "2026-02-12" in proposed.body
 
 
-def test_batch_decisions_and_the_public_list_respect_due_process(people: People, store: DuckDBStore) -> None:
+def test_batch_decisions_and_the_public_list_respect_due_process(people: People, store: FullStore) -> None:
     fraud = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
     control = record(OTHER_COMPANY, "procurement.fraud", date(2026, 1, 20), "Cai Ku 8", source="finance.procurement")
     store.add_records([fraud, control])
@@ -83,7 +83,7 @@ def test_batch_decisions_and_the_public_list_respect_due_process(people: People,
     assert published_rows(reg, "procurement_blacklist", day)[1] == []
 
 
-def test_an_appeal_by_the_same_reviewer_is_refused(people: People, store: DuckDBStore) -> None:
+def test_an_appeal_by_the_same_reviewer_is_refused(people: People, store: FullStore) -> None:
     fraud = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
     store.add_records([fraud])
     first = people.cases("subject").object(COMPANY, f"record:{fraud.id}", "not ours", date(2026, 2, 3))
@@ -108,7 +108,7 @@ def test_an_appeal_by_the_same_reviewer_is_refused(people: People, store: DuckDB
         people.cases("subject").appeal(first.id, "again", date(2026, 6, 1))
 
 
-def test_a_serious_penalty_cannot_be_repaired_before_its_minimum_window(people: People, store: DuckDBStore) -> None:
+def test_a_serious_penalty_cannot_be_repaired_before_its_minimum_window(people: People, store: FullStore) -> None:
     fraud = record(COMPANY, "procurement.fraud", date(2025, 3, 1), "Cai Ku 1", source="finance.procurement")
     store.add_records([fraud])
     subject = people.cases("subject")
@@ -120,7 +120,7 @@ def test_a_serious_penalty_cannot_be_repaired_before_its_minimum_window(people: 
     assert effect(people, COMPANY, BID, date(2026, 3, 2)) is not Effect.DENY
 
 
-def test_expiry_ends_measures_without_any_action(people: People, store: DuckDBStore) -> None:
+def test_expiry_ends_measures_without_any_action(people: People, store: FullStore) -> None:
     debt = record(PERSON, "court.refuse_perform", date(2024, 1, 10), "(2024) Jing 0105 Zhi 7")
     store.add_records([debt])
     assert effect(people, PERSON, FLIGHT, date(2026, 1, 8)) is Effect.DENY
@@ -130,7 +130,7 @@ def test_expiry_ends_measures_without_any_action(people: People, store: DuckDBSt
     assert [n.issued for n in ended] == [date(2026, 1, 9)] and "expired" in ended[0].body
 
 
-def test_objections_are_refused_outside_the_window_and_cases_are_audited(people: People, store: DuckDBStore) -> None:
+def test_objections_are_refused_outside_the_window_and_cases_are_audited(people: People, store: FullStore) -> None:
     debt = record(PERSON, "court.refuse_perform", date(2026, 1, 10), "(2026) J 9")
     store.add_records([debt])
     with pytest.raises(InvalidInput, match="closed on 2026-01-25"):
@@ -145,7 +145,7 @@ def test_objections_are_refused_outside_the_window_and_cases_are_audited(people:
     assert people.registry("auditor").verify_audit().ok
 
 
-def test_an_objection_to_an_amount_is_upheld_as_a_correction(people: People, store: DuckDBStore) -> None:
+def test_an_objection_to_an_amount_is_upheld_as_a_correction(people: People, store: FullStore) -> None:
     arrears = record(COMPANY, "tax.arrears", date(2026, 1, 5), "Shui Chu 3", source="tax.bureau", amount=300000)
     store.add_records([arrears])
     reg = people.registry("bank")
@@ -162,7 +162,7 @@ def test_an_objection_to_an_amount_is_upheld_as_a_correction(people: People, sto
     assert shown.decision(date(2026, 2, 1)) is not None and shown.events[0].amendments == [fix.id]
 
 
-def test_repeated_objections_cannot_keep_a_listing_suspended(people: People, store: DuckDBStore) -> None:
+def test_repeated_objections_cannot_keep_a_listing_suspended(people: People, store: FullStore) -> None:
     """The exploit: object, be rejected, object again with other words, and so on for the whole window."""
     fraud = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
     store.add_records([fraud])
@@ -196,7 +196,7 @@ def test_repeated_objections_cannot_keep_a_listing_suspended(people: People, sto
 
 
 def test_a_first_objection_to_another_record_behind_the_listing_is_still_heard(people: People,
-                                                                              store: DuckDBStore) -> None:
+                                                                              store: FullStore) -> None:
     one = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7", source="finance.procurement")
     two = record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 9", source="finance.procurement")
     store.add_records([one, two])

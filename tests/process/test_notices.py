@@ -16,7 +16,7 @@ import pytest
 
 from xinyong.model.case import NoticeKind
 from xinyong.service.notices import NoticeService, OutboxSender, WebhookSender
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import FullStore
 
 from .conftest import COMPANY, People, record
 
@@ -54,7 +54,7 @@ def webhook() -> Iterator[str]:
 
 
 @pytest.fixture
-def listed(people: People, store: DuckDBStore) -> NoticeService:
+def listed(people: People, store: FullStore) -> NoticeService:
     store.add_records([record(COMPANY, "procurement.fraud", date(2026, 2, 2), "Cai Ku 7",
                               source="finance.procurement")])
     return NoticeService(people.registry("notifier"))
@@ -122,7 +122,7 @@ def test_webhook_deliveries_are_signed_with_the_shared_secret(listed: NoticeServ
     assert [sig for _, sig in Inbox.raw] == [None]
 
 
-def test_the_daily_sweep_notifies_only_subjects_whose_file_changed(people: People, store: DuckDBStore,
+def test_the_daily_sweep_notifies_only_subjects_whose_file_changed(people: People, store: FullStore,
                                                                    tmp_path: Path) -> None:
     from .conftest import OTHER_COMPANY, PERSON
 
@@ -145,9 +145,8 @@ def test_the_daily_sweep_notifies_only_subjects_whose_file_changed(people: Peopl
     assert len(sent) == len(day1) + len(day3)
 
 
-def test_the_duckdb_case_store_is_a_case_store(store: DuckDBStore) -> None:
-    from xinyong.store.duckdb_cases import DuckDBCases
-    from xinyong.store.protocol import CaseStore
+def test_the_case_store_is_a_case_store(store: FullStore) -> None:
+    from xinyong.store.protocol import CaseStore, KeyStore
 
-    assert isinstance(DuckDBCases(store), CaseStore)
+    assert isinstance(store.cases, CaseStore) and isinstance(store.keys, KeyStore)
     assert store.schema_version() >= 4

@@ -11,7 +11,8 @@ from xinyong.model.assessment import Effect
 from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+
+from ..conftest import Stores
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 3, 1)
@@ -25,8 +26,8 @@ def debt(subject: str = DEBTOR, decided: date = date(2026, 1, 10)) -> Record:
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Registry:
-    store = DuckDBStore.open(tmp_path / "r.duckdb")
+def reg(stores: Stores) -> Registry:
+    store = stores.open()
     registry = Registry(store, actor="test")
     registry.publish([ROOT / "policies"])
     return registry

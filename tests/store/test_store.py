@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from xinyong.audit import verify
-from xinyong.model.errors import InvalidInput, NotFound
+from xinyong.model.errors import InvalidInput, NotFound, StoreError
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.loader import load_catalogue
-from xinyong.model.errors import StoreError
 from xinyong.store import Store, open_store
 from xinyong.store.migrate import migrations
 

@@ -1,4 +1,4 @@
-"""A real registry (DuckDB file, the sample policies, a listed debtor) served through the real app."""
+"""A real registry (every backend, the sample policies, a listed debtor) served through the real app."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.online import Online
 from xinyong.service.principals import Principals, Role
 from xinyong.service.registry import Registry
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import FullStore, open_store
 from xinyong.web import create_app
+
+from ..conftest import Stores
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 3, 1)
@@ -33,19 +35,19 @@ def debt(subject: str = DEBTOR, document: str = "(2026) Jing 0105 Zhi 1") -> Rec
 
 @dataclass
 class World:
-    store: DuckDBStore
+    store: FullStore
     online: Online
     keys: dict[str, str]
 
 
-def build_store(path: Path) -> DuckDBStore:
-    store = DuckDBStore.open(path)
+def build_store(path: Path | str) -> FullStore:
+    store = open_store(path)
     Registry(store, actor="test").publish([ROOT / "policies"])
     store.add_records([debt()], actor="court")
     return store
 
 
-def make_keys(store: DuckDBStore) -> dict[str, str]:
+def make_keys(store: FullStore) -> dict[str, str]:
     p = Principals(store)
     specs = {
         "airline": ("Airline", Role.RELYING_PARTY, {"actions": [FLIGHT]}),
@@ -67,8 +69,8 @@ def make_keys(store: DuckDBStore) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    store = build_store(tmp_path / "web.duckdb")
+def world(stores: Stores) -> Iterator[World]:
+    store = build_store(stores.url("web"))
     keys = make_keys(store)
     online = Online(store, as_of=AS_OF, max_batch=1000, audit=AuditBuffer(store, max_delay=0.05))
     yield World(store, online, keys)

@@ -193,7 +193,7 @@ def test_amendments_end_a_listing_at_once_and_agencies_amend_only_their_own(clie
 
 
 def test_public_views_need_no_key_and_mask_persons(client: TestClient, world: World) -> None:
-    world.store.connection.execute("UPDATE subjects SET name = 'Wang Wei' WHERE id = ?", [DEBTOR])
+    world.store._run("UPDATE subjects SET name = 'Wang Wei' WHERE id = ?", [DEBTOR])
     r = client.get("/v1/lists/shixin")
     assert r.status_code == 200
     entry = r.json()["entries"][0]

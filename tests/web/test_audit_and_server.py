@@ -18,11 +18,11 @@ from tests.web.conftest import AS_OF, CLEAN, DEBTOR, FLIGHT, ROOT, World, auth, 
 from xinyong.audit import verify
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.online import Online
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import FullStore, open_store
 from xinyong.web import create_app
 
 
-def _decide_count(store: DuckDBStore) -> int:
+def _decide_count(store: FullStore) -> int:
     return sum(1 for c in store.audit_entries() if c.entry.action == "decide")
 
 
@@ -96,7 +96,7 @@ def test_a_real_uvicorn_process_serves_and_flushes_on_sigterm(tmp_path: Path) ->
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its clean shutdown
-    with DuckDBStore.open(db, read_only=True) as store:
+    with open_store(db, read_only=True) as store:
         entries = list(store.audit_entries())
         assert verify(entries).ok
         assert any(c.entry.action == "decide" and c.entry.subject == DEBTOR for c in entries)

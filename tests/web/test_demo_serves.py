@@ -17,7 +17,7 @@ from tests.web.conftest import ROOT
 from tests.web.test_audit_and_server import _free_port
 
 from xinyong.audit import verify
-from xinyong.store.duckdb_store import DuckDBStore
+from xinyong.store import open_store
 
 
 def test_the_demo_serves_with_ready_keys_and_curl_lines(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_the_demo_serves_with_ready_keys_and_curl_lines(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    with DuckDBStore.open(db, read_only=True) as store:
+    with open_store(db, read_only=True) as store:
         entries = list(store.audit_entries())
     assert verify(entries).ok
     assert sum(c.entry.action == "decide" and c.entry.actor.startswith("relying_party:") for c in entries) == 2

@@ -66,7 +66,7 @@ def test_a_line_that_is_not_utf8_is_refused_not_stored_with_replacements(client:
     assert [(x["row"], x["status"]) for x in out["results"]] == [(1, "rejected"), (2, "new")]
     problems = out["results"][0]["problems"]
     assert len(problems) == 1 and problems[0]["reason"].startswith("line 1: not UTF-8")
-    stored = world.store.connection.execute("SELECT count(*) FROM records WHERE document LIKE 'U-1%'").fetchone()
+    stored = (world.store._scalar("SELECT count(*) FROM records WHERE document LIKE 'U-1%'"),)
     assert stored == (0,)
 
 

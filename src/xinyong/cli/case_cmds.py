@@ -13,17 +13,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
 from xinyong.cli.output import console, print_json
 from xinyong.cli.registry_cmds import open_registry
+from xinyong.cli.render import esc, print_table
 from xinyong.model.case import CaseStatus, CaseView
 from xinyong.policy.counterfactual import what_if
 from xinyong.policy.procedure import listing_statuses
 from xinyong.service.cases import CaseService
-from xinyong.service.notices import NoticeSender, NoticeService, OutboxSender, WebhookSender, notice_json
-from xinyong.service.publication import public_entry, published_rows
+from xinyong.service.notices import (
+    NoticeSender,
+    NoticeService,
+    OutboxSender,
+    WebhookSender,
+    for_channel,
+    notice_json,
+    ordered,
+    webhook_secret,
+)
+from xinyong.service.publication import public_page
 
 cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
 repair_app = typer.Typer(help="Credit repair: eligibility and applications.", no_args_is_help=True)
@@ -42,7 +51,7 @@ def case_json(view: CaseView, day: date) -> dict[str, object]:
 def render_case(view: CaseView, day: date) -> None:
     data = case_json(view, day)
     c = view.case
-    console.print(f"[bold]case {view.id}[/] {c.kind.value} by {c.subject} against {c.target}: "
+    console.print(f"[bold]case {esc(view.id)}[/] {c.kind.value} by {esc(c.subject)} against {esc(c.target)}: "
                   f"[bold]{data['status']}[/]" + (" [red](overdue)[/]" if data["overdue"] else ""))
     console.print(f"  filed {c.filed} by {c.filed_by}; decide by {c.deadline}"
                   + (" (expedited)" if c.expedited else ""), markup=False)
@@ -70,12 +79,13 @@ def cases_list(
     if json_out:
         print_json([case_json(v, day) for v in views])
         return
-    table = Table("case", "kind", "subject", "target", "filed", "deadline", "status", box=None)
-    for v in views:
-        st = v.status(day).value + (" (overdue)" if v.overdue(day) else "")
-        table.add_row(v.id, v.case.kind.value, v.case.subject, v.case.target[:40], str(v.case.filed),
-                      str(v.case.deadline), st)
-    console.print(table if views else "no cases")
+    if not views:
+        console.print("no cases")
+        return
+    print_table(console, ("case", "kind", "subject", "target", "filed", "deadline", "status"),
+                ((v.id, v.case.kind.value, v.case.subject, v.case.target, v.case.filed, v.case.deadline,
+                  v.status(day).value + (" (overdue)" if v.overdue(day) else "")) for v in views),
+                ids=("case", "subject", "target"))
 
 
 @cases_app.command("show")
@@ -173,7 +183,7 @@ def repair_check(
         print_json(verdict)
     else:
         console.print(("[green]eligible[/]: " if verdict.eligible else "[yellow]not eligible[/]: ")
-                      + verdict.reason)
+                      + esc(verdict.reason))
 
 
 def _date(text: str | None) -> date:
@@ -199,10 +209,11 @@ def notices_cmd(
                                                                  "appended to this file.")] = None,
     webhook: Annotated[str | None, typer.Option("--webhook", help="Deliver pending notices by POST to this "
                                                                   "URL.")] = None,
-    webhook_secret: Annotated[str | None, typer.Option(
+    webhook_secret_opt: Annotated[str | None, typer.Option(
         "--webhook-secret", envvar="XINYONG_WEBHOOK_SECRET", show_default=False,
-        help="Shared secret: each webhook POST carries X-Xinyong-Signature: sha256=<hex HMAC of the body> "
-             "so the receiver can verify it comes from this registry.")] = None,
+        help="Standard Webhooks secret (whsec_ + base64 of 24-64 random bytes): each webhook POST carries "
+             "webhook-id, webhook-timestamp and webhook-signature (HMAC-SHA256 of id.timestamp.body), so the "
+             "receiver can verify it comes from this registry and refuse old or repeated messages.")] = None,
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """The subject's notices up to --as-of (generated from its file first), optionally delivered. Exit 1
@@ -215,10 +226,12 @@ def notices_cmd(
         senders.append(OutboxSender(outbox))
     if webhook is not None:
         # without --webhook the secret does nothing: the env var may be set for every run
-        senders.append(WebhookSender(webhook, secret=webhook_secret or None))
+        senders.append(WebhookSender(webhook, secret=webhook_secret(secret) if (secret := webhook_secret_opt)
+                                     else None))
     with open_registry(db, actor) as reg:
         svc = NoticeService(reg)
-        notices = svc.notices(subject, day) if subject is not None else svc.sweep(_date(changed_since), day)
+        notices = (svc.notices(subject, day, channel="cli") if subject is not None  # worded for a terminal
+                   else [for_channel(n, "cli") for n in ordered(svc.sweep(_date(changed_since), day))])
         deliveries = {s.channel: svc.deliver(s, subject) for s in senders}
     failed = sum(not ok for results in deliveries.values() for _, ok, _ in results)
     if json_out:
@@ -229,7 +242,8 @@ def notices_cmd(
         if subject is None:
             console.print(f"{len(notices):,} new notices")
         for n in notices:
-            console.print(f"[bold]{n.issued}[/] {n.title}" + (f" [yellow](act by {n.act_by})[/]" if n.act_by else ""))
+            console.print(f"[bold]{n.issued}[/] {esc(n.title)}"
+                          + (f" [yellow](act by {n.act_by})[/]" if n.act_by else ""))
             console.print(f"  {n.body}", markup=False)
         for ch, res in deliveries.items():
             console.print(f"{ch}: {sum(ok for _, ok, _ in res)} delivered, {sum(not ok for _, ok, _ in res)} failed",
@@ -262,10 +276,11 @@ def status_cmd(
             for ref, a, statuses, changes in out]})
         return
     for ref, a, statuses, changes in out:
-        console.print(f"[bold]{ref}[/]" + (f": score {a.score}, tier {a.tier}" if a.score is not None else ""))
+        console.print(f"[bold]{esc(ref)}[/]"
+                      + (f": score {a.score}, tier {esc(a.tier)}" if a.score is not None else ""))
         for s in statuses:
-            console.print(f"  {s.list_id}: [bold]{s.stage.value}[/] (since {s.since}, until {s.until}; "
-                          f"object by {s.objection_by}): {s.reason}")
+            console.print(f"  {esc(s.list_id)}: [bold]{s.stage.value}[/] (since {s.since}, until {s.until}; "
+                          f"object by {s.objection_by}): {esc(s.reason)}")
         for c in changes:
             console.print(f"  what if: {c.explanation}", markup=False)
     for oc in open_cases:
@@ -279,23 +294,21 @@ def lists_public(
     limit: Annotated[int, typer.Option(help="Rows to print (all with --json).")] = 20,
 ) -> None:
     """The public view of a published list: only listings in force (not proposed, not suspended), within
-    the publication window; persons by masked name and identifier, with the reason."""
+    the publication window; only the fields the list publishes: persons by masked name (never an
+    identifier), each with its reason (the subject's own records behind the listing, as over HTTP)."""
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
-        lp, rows = published_rows(reg, list_id, day)
-        names = reg.store.subject_names([r.subject for r in rows])
-    ldef = lp.policy.list_def(list_id)
-    entries = []
-    for r in rows:
-        kind, name = names.get(r.subject, (reg.schemes.kind_of(r.subject).value, None))
-        e = public_entry(r, kind, name, ldef.publication)
-        entries.append({"subject": e.subject, "name": e.name, "reason": ldef.name, "legal_basis": ldef.legal_basis,
-                        "since": e.since and str(e.since), "until": e.until and str(e.until)})
+        page = public_page(reg, list_id, day, None if json_out else limit)
+    ldef = page.list_def
+    entries = [{"subject": e.subject, "name": e.name, "reason": e.reason, "legal_basis": ldef.legal_basis,
+                "since": e.since and str(e.since), "until": e.until and str(e.until)} for e in page.entries]
     if json_out:
         print_json(entries)
         return
-    console.print(f"[bold]{ldef.name}[/] ({lp.policy.ref}) as of {day}: {len(entries):,} published listings")
-    table = Table("subject", "name", "since", "until", box=None)
-    for row in entries[:limit]:
-        table.add_row(*(str(row[k] or "") for k in ("subject", "name", "since", "until")))
-    console.print(table)
+    console.print(f"[bold]{esc(ldef.name)}[/] ({esc(page.policy)}) as of {day}: {page.total:,} published listings"
+                  + (f", the first {len(entries):,} shown (--limit)" if page.total > len(entries) else ""))
+    fields = set(ldef.publication.fields)
+    shown = [k for k in ("subject", "name", "reason", "since", "until")
+             if any(row[k] for row in entries) or k in fields or (k == "name" and "masked_name" in fields)]
+    print_table(console, shown, ([row[k] or ("(no name registered)" if k == "name" else "") for k in shown]
+                                 for row in entries), ids=("subject",))

@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
 from xinyong.cli.output import console, err_console, print_json
-from xinyong.cli.render import render_assessment, render_decision, render_ingest
+from xinyong.cli.render import esc, print_table, render_assessment, render_decision, render_ingest
 from xinyong.model.identifiers import default_schemes
 from xinyong.service.ingest import Progress as IngestProgress
 from xinyong.service.ingest import ingest_files
@@ -169,12 +168,10 @@ def lists_show(
                      "until": str(r.until)} for r in rows])
         return
     ldef = lp.policy.list_def(list_id)
-    console.print(f"[bold]{ldef.name}[/] ({list_id}, {ldef.kind.value} list, {lp.policy.ref}): "
+    console.print(f"[bold]{esc(ldef.name)}[/] ({esc(list_id)}, {ldef.kind.value} list, {esc(lp.policy.ref)}): "
                   f"{len(rows):,} listings in force")
-    table = Table("subject", "since", "until", box=None)
-    for r in rows[:limit]:
-        table.add_row(r.subject, str(r.since), str(r.until))
-    console.print(table)
+    print_table(console, ("subject", "since", "until"), ((r.subject, r.since, r.until) for r in rows[:limit]),
+                ids=("subject",))
 
 
 @audit_app.command("verify")
@@ -187,6 +184,6 @@ def audit_verify(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
     elif result.ok:
         console.print(f"[green]audit log intact[/]: {result.checked:,} entries, head {result.head_hash}")
     else:
-        console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {result.reason} "
+        console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {esc(result.reason)} "
                       f"({result.checked:,} entries verified before it)")
     raise typer.Exit(0 if result.ok else 1)

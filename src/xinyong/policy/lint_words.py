@@ -38,7 +38,8 @@ _HARMLESS_EN = _rx(
 _HARMLESS_ZH = _zh(
     r"醉驾", r"醉酒驾驶", r"酒后驾驶", r"饮酒后驾驶", r"酒驾", r"医保", r"医疗保障", r"医疗保险", r"医疗器械",
     r"医疗机构", r"公共卫生", r"职业健康", r"健康证明", r"健康证", r"限制高消费", r"高消费",
-    r"(?:为|给|拖欠|克扣)?(?:职工|员工|劳动者|工人|农民工)的?(?:工资|薪酬|社会保险|社保|劳动报酬|养老保险|工伤保险)",
+    r"(?:为|给|拖欠|克扣|向)?(?:职工|员工|劳动者|工人|农民工)(?:的|缴纳|缴存|支付|发放|足额|按时)*"
+    r"(?:工资|薪酬|社会保险|社保|劳动报酬|养老保险|工伤保险|住房公积金)",
     r"(?:网络)?游戏(?:出版|运营|企业)",
 )
 
@@ -81,8 +82,8 @@ PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         r"rights defen[cs]e", r"weiquan", r"sensitive (?:topics?|words?|speech)", r"mass incidents?",
         r"stability maintenance", r"weiwen"),
      _zh(r"信访", r"上访", r"访民", r"缠访", r"闹访", r"非访", r"集访", r"政治", r"言论", r"谣言",
-         r"造谣", r"传谣", r"舆情", r"批评政府", r"抗议", r"游行", r"示威", r"维权人士", r"维权活动", r"党支部", r"党员", r"党建",
-         r"党组织", r"党费", r"入党", r"党课", r"共产党", r"正能量", r"负面言论", r"负面评论", r"妄议", r"群体性事件",
+         r"造谣", r"传谣", r"舆情", r"批评政府", r"抗议", r"游行", r"示威", r"维权人士", r"维权活动", r"党支部",
+         r"党员", r"党建", r"党组织", r"党费", r"入党", r"党课", r"共产党", r"正能量", r"负面言论", r"负面评论", r"妄议", r"群体性事件",
          r"反动")),
     ("religion or belief", _rx(
         r"religio\w*", r"beliefs?", r"faiths?", r"worship\w*", r"church\w*", r"mosques?", r"temples?",

@@ -38,7 +38,7 @@ from xinyong.policy.procedure import (
     relevant_policies,
     repair_eligibility,
 )
-from xinyong.service.notices import NoticeService
+from xinyong.service.notices import NoticeService, how_to, sentence
 from xinyong.service.registry import Registry
 from xinyong.store.protocol import CaseStore
 
@@ -116,7 +116,8 @@ class CaseService:
         until = self._appeal_until(original.case, decided.at)
         if as_of > until:
             raise InvalidInput(f"the window to appeal closed on {until}", field="as_of")
-        days = min(lp.policy.procedure.review_working_days for lp in policies)
+        days = min(lp.policy.procedure.expedited_review_working_days if original.case.expedited  # as its flag
+                   else lp.policy.procedure.review_working_days for lp in policies)
         case = Case(kind=CaseKind.APPEAL, subject=original.case.subject, target=f"case:{case_id}", filed=as_of,
                     filed_by=self.actor, text=text, evidence=list(evidence),
                     deadline=add_working_days(as_of, days), expedited=original.case.expedited, appeal_of=case_id)
@@ -253,10 +254,11 @@ class CaseService:
     def _decision_notice(self, case: Case, outcome: CaseStatus, reasons: str, as_of: date) -> Notice:
         act_by = None
         body = f"Case {case.id} ({case.kind.value} against {case.target}) was decided on {as_of}: {outcome.value}. " \
-               f"Reasons: {reasons}"
+               f"Reasons: {sentence(reasons)}"
         if case.kind is CaseKind.OBJECTION:
             act_by = self._appeal_until(case, as_of)
-            body += f" You may appeal to a different reviewer until {act_by}: xinyong cases appeal {case.id}"
+            how = how_to("appeal", case.subject, case.id)
+            body += f" You may appeal to a different reviewer until {act_by}: {how}."
         return Notice(subject=case.subject, kind=NoticeKind.CASE_DECIDED, issued=as_of, ref=f"case:{case.id}",
                       title=f"Decision on your {case.kind.value}: {outcome.value}", body=body, act_by=act_by)
 

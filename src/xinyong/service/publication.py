@@ -4,16 +4,26 @@ The evaluation run says who meets a list's entry (compiled SQL, the whole popula
 removes the few listings still in their notice period or suspended by an open objection (charter rules
 5 and 7: nobody is published before notice, and a publication ends with its window); ``public_entry``
 keeps only the fields the list publishes, a person by masked name and never an identifier.
+
+Each published entry carries its *reason*: the subject's own ground, the kinds of its own records that
+put it on the list and the rule they met (:func:`listing_reason`), never another subject's records, record
+ids or documents. :func:`public_page` builds the page for every edge, so the command line and the HTTP
+service show the same entries with the same reasons.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from xinyong.model.assessment import Listing
 from xinyong.model.errors import NotFound
+from xinyong.model.record import Record
+from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
-from xinyong.policy.schema import Publication
+from xinyong.policy.schema import ListDef, Publication
 from xinyong.service.registry import Registry
 from xinyong.store.protocol import ListingRow
 
@@ -64,9 +74,11 @@ class PublicEntry:
     name: str | None
     since: date | None
     until: date | None
+    reason: str | None = None
 
 
-def public_entry(row: ListingRow, kind: str, name: str | None, publication: Publication) -> PublicEntry:
+def public_entry(row: ListingRow, kind: str, name: str | None, publication: Publication,
+                 reason: str | None = None) -> PublicEntry:
     """Charter rule 7 for one listing: a person is shown by masked name only (never an identifier, even
     masked); an organisation by name and, if the fields say so or it has no registered name, its code
     (public registry data). Dates only when the policy publishes them."""
@@ -77,7 +89,7 @@ def public_entry(row: ListingRow, kind: str, name: str | None, publication: Publ
         shown = name if {"name", "masked_name"} & fields else None
         subject = row.subject if "identifier" in fields or shown is None else None
     return PublicEntry(subject, shown, row.since if "since" in fields else None,
-                       row.until if "until" in fields else None)
+                       row.until if "until" in fields else None, reason if "reason" in fields else None)
 
 
 def mask_name(name: str | None, kind: str) -> str | None:
@@ -89,3 +101,61 @@ def mask_name(name: str | None, kind: str) -> str | None:
         return None
     family = name.split()[0] if " " in name else name[:1]
     return family + "*"
+
+
+def listing_reason(lp: LoadedPolicy, listing: Listing, records: Sequence[Record]) -> str:
+    """The subject's own ground for a listing: the types of its records behind it (by catalogue name,
+    counted) and the list's rule, e.g. ``Refusal to perform (court.refuse_perform); rule: a record of
+    [court.refuse_perform]``. Types only: record ids and documents stay in the subject's own file."""
+    behind = {r.id: r.type for r in records}
+    counts = Counter(behind[i] for i in listing.triggered_by if i in behind)
+    names = {t.id: t.name for t in lp.catalogue.record_types}
+    grounds = [f"{names.get(t, t)} ({t})" + (f" x{n}" if n > 1 else "") for t, n in sorted(counts.items())]
+    return f"{', '.join(grounds) or 'own records'}; rule: {listing.rule}"
+
+
+def listing_reasons(registry: Registry, lp: LoadedPolicy, list_id: str, subjects: Sequence[str],
+                    as_of: date) -> dict[str, str]:
+    """subject → :func:`listing_reason` of its listing on ``list_id`` as of ``as_of``, each evaluated from
+    the subject's own file (a page of a published list: bounded)."""
+    out: dict[str, str] = {}
+    for key, (records, amendments, _) in registry.store.cases.files_of(list(subjects)).items():
+        a = evaluate(lp, key, records, amendments, as_of, registry.schemes)
+        listing = next((x for x in a.listings if x.list_id == list_id), None)
+        if listing is not None:
+            out[key] = listing_reason(lp, listing, records)
+    return out
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """A page of a published list, the same for every edge."""
+
+    list_def: ListDef
+    policy: str
+    as_of: date
+    total: int
+    entries: list[PublicEntry]
+    note: str
+
+
+def public_page(registry: Registry, list_id: str, as_of: date, limit: int | None = None,
+                offset: int = 0) -> PublicPage:
+    """The public entries of ``list_id`` as of ``as_of`` (``offset``, at most ``limit``): only the
+    published fields, persons by masked name, each entry with the subject's own reason."""
+    lp, rows = published_rows(registry, list_id, as_of)
+    page = rows[offset:] if limit is None else rows[offset:offset + limit]
+    subjects = [r.subject for r in page]
+    names = registry.store.subject_names(subjects)
+    reasons = listing_reasons(registry, lp, list_id, subjects, as_of)
+    ldef = lp.policy.list_def(list_id)
+    entries = [public_entry(r, *names.get(r.subject, (registry.schemes.kind_of(r.subject).value, None)),
+                            ldef.publication, reasons.get(r.subject)) for r in page]
+    note = ("published fields: " + ", ".join(ldef.publication.fields)
+            + "; persons by family name and '*' only, never an identifier (charter rule 7); the reason is "
+              "the subject's own records behind the listing")
+    return PublicPage(ldef, lp.policy.ref, as_of, len(rows), entries, note)
+
+
+__all__ = ["PublicEntry", "PublicPage", "in_force_rows", "listing_reason", "listing_reasons", "mask_name",
+           "public_entry", "public_page", "published_rows"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.errors import InvalidInput
@@ -53,18 +52,18 @@ def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id
                     f"amount, ?, ? FROM {new_rows}", [source, batch_id, utc_now()])
                 if accepted:
                     con.execute(f"INSERT INTO record_keys SELECT key FROM {new_rows}")
-                    # distinct first, then only the unknown ones through the primary-key index
+                    # distinct first (kept: they are the subjects to re-assess), then only the unknown
+                    # ones through the primary-key index
+                    con.execute("CREATE OR REPLACE TEMP TABLE _xy_subj AS SELECT subject, any_value(scheme) "
+                                f"AS scheme, any_value(kind) AS kind FROM {new_rows} GROUP BY subject")
                     con.execute("INSERT INTO subjects (id, scheme, kind) SELECT n.subject, n.scheme, n.kind "
-                                "FROM (SELECT subject, any_value(scheme) AS scheme, any_value(kind) AS kind "
-                                f"FROM {new_rows} GROUP BY subject) n "
-                                "ANTI JOIN subjects s ON s.id = n.subject")
-                    if new_rows == "_xy_in":
-                        ids, subj = batch.column("id"), batch.column("subject")
-                    else:
-                        new = con.sql("SELECT id, subject FROM _xy_new").to_arrow_table()
-                        ids, subj = new.column("id"), new.column("subject")
+                                "FROM _xy_subj n ANTI JOIN subjects s ON s.id = n.subject")
+                    subjects = frozenset(con.sql("SELECT subject FROM _xy_subj").to_arrow_table()
+                                         .column(0).to_pylist())
+                    con.execute("DROP TABLE _xy_subj")
+                    ids = (batch.column("id") if new_rows == "_xy_in"
+                           else con.sql("SELECT id FROM _xy_new").to_arrow_table().column(0))
                     new_ids = frozenset(ids.to_pylist())
-                    subjects = frozenset(pc.unique(subj).to_pylist())
                 if hits:
                     con.execute("DROP TABLE _xy_new")
             duplicates = batch.num_rows - accepted

@@ -169,6 +169,8 @@ class PublicEntryOut(BaseModel):
     name: str | None = Field(description="Organisations: the name; persons: family name + '*'")
     since: date | None = Field(description="If the list publishes it")
     until: date | None = Field(description="If the list publishes it")
+    reason: str | None = Field(default=None, description="The subject's own ground: the kinds of its records "
+                               "behind the listing and the rule they met (if the list publishes it)")
 
 
 class PublicListOut(BaseModel):

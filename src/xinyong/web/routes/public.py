@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from xinyong.policy.explain import describe
+from xinyong.service.publication import public_page
 from xinyong.web.auth import Service
 from xinyong.web.problems import PROBLEM_RESPONSES
 from xinyong.web.schemas import HealthOut, PolicyOut, PublicEntryOut, PublicListOut
@@ -18,13 +19,16 @@ router = APIRouter(responses=PROBLEM_RESPONSES)
 def public_list(list_id: str, svc: Service, limit: int = Query(default=100, ge=1, le=1000),
                 offset: int = Query(default=0, ge=0, le=100_000_000)) -> PublicListOut:
     """Only listings in force (and within the policy's publication window); persons by family name and
-    "*" with a masked identifier, no faces, no records."""
-    pl = svc.public_list(list_id, limit, offset)
+    "*", never an identifier, no faces, no records. Each entry's `reason` is the subject's own ground (the
+    kinds of its records behind the listing and the rule), the same text `xinyong lists public` prints."""
+    day = svc.index().as_of
+    with svc.store.lock:  # one DuckDB connection: every store access holds the lock
+        pl = public_page(svc.registry, list_id, day, limit, offset)
     d = pl.list_def
     return PublicListOut(list_id=d.id, name=d.name, kind=d.kind.value, policy=pl.policy, legal_basis=d.legal_basis,
                          reason=d.description or describe(d.entry), as_of=pl.as_of, total=pl.total, offset=offset,
-                         entries=[PublicEntryOut(subject=e.subject, name=e.name, since=e.since, until=e.until)
-                                  for e in pl.entries], note=pl.note)
+                         entries=[PublicEntryOut(subject=e.subject, name=e.name, since=e.since, until=e.until,
+                                                 reason=e.reason) for e in pl.entries], note=pl.note)
 
 
 @router.get("/v1/policies", response_model=list[PolicyOut], tags=["public"], summary="Published policies")
