@@ -7,11 +7,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from xinyong.cli.exitcodes import FINDINGS, INPUT_ERROR, OK
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import esc, print_table, render_assessment, render_decision, render_ingest
@@ -56,10 +57,15 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="CSV, JSON Lines or Parquet files of records.")],
     source: Annotated[str, typer.Option("--source", help="The submitting agency (a catalogue source).")],
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+    on_error: Annotated[Literal["skip", "stop"], typer.Option(
+        "--on-error", help="skip: store the good rows, report bad rows and unreadable parts (line, byte, "
+        "row group) in <file>.rejects.csv; stop: exit 2 at the first one.")] = "skip",
 ) -> None:
-    """Ingest records: every row validated (identifier checksum, known type, source allowed, dates,
-    fields); bad rows go to <file>.rejects.csv with row, field and reason; good rows are committed in
-    whole batches. Re-running the same file adds nothing."""
+    """Ingest records: every row validated (identifier checksum, known type, source allowed, dates
+    YYYY-MM-DD, fields); bad rows go to <file>.rejects.csv with row, field and reason; good rows are
+    committed in whole batches. Re-running the same file adds nothing. An unknown column (e.g. a
+    misspelled `amount`) refuses the file before anything is stored. Exit 0: all rows stored; 1: some
+    rows rejected; 2: a file or column refused."""
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         catalogue = reg.policies()[0].catalogue
@@ -75,7 +81,8 @@ def ingest(
                     f"{p.rejected:,} rejected · {rate:,.0f} rows/s"))
 
             summary = ingest_files(reg.store, files, source=source, catalogue=catalogue,
-                                   schemes=default_schemes(), as_of=day, actor=actor, progress=progress)
+                                   schemes=default_schemes(), as_of=day, actor=actor, progress=progress,
+                                   on_error=on_error)
     if json_out:
         print_json(summary.as_dict())
     else:
@@ -130,7 +137,8 @@ def check(
                 console.print(f"{d.subject}\t{d.effect.value}\t{d.id}", markup=False, soft_wrap=True)
             for e in result.errors:
                 err_console.print(f"{batch}:{e.line}: {e.title}: {e.error}", markup=False)
-        raise typer.Exit(0 if result.ok else 2)
+        denied = any(d.effect.value == "deny" for _, d in result.decisions)
+        raise typer.Exit(INPUT_ERROR if not result.ok else FINDINGS if denied else OK)
     with open_registry(db, actor) as reg:
         if subject is None or action is None:
             raise typer.BadParameter("give SUBJECT and ACTION (or --batch FILE ACTION)")
@@ -139,6 +147,7 @@ def check(
         print_json({**decision.model_dump(mode="json"), "id": decision.id})
     else:
         render_decision(console, decision)
+    raise typer.Exit(FINDINGS if decision.effect.value == "deny" else OK)
 
 
 def explain_registry(reg_db: str | Path, actor: str, subject: str, as_of: str | None, json_out: bool) -> None:

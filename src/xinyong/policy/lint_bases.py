@@ -174,7 +174,7 @@ def duration_findings(policy: Policy, catalogue: Catalogue, bases: CharterBases)
 
     def over(loc: PathKey, what: str, days: int | None) -> None:
         if days is not None and days > ceiling:
-            out.append((loc, "XC405", f"{what} is {days} days, beyond the charter's absolute ceiling of "
+            out.append((loc, "XC405", f"{what} {days} days, beyond the charter's absolute ceiling of "
                                       f"{ceiling} days ({basis})"))
 
     for i, lst in enumerate(policy.lists):
@@ -188,14 +188,14 @@ def duration_findings(policy: Policy, catalogue: Catalogue, bases: CharterBases)
             out.append((loc, "XC405", f"list {lst.id!r} lasts {days} days, beyond the cap for {severity.value} "
                                       f"listings, {cap.listing_days} days ({cap.legal_basis})"))
         over(loc, f"list {lst.id!r} lasts", days)
-        over(("lists", i, "publication", "days"), f"publication of list {lst.id!r}", lst.publication.days)
+        over(("lists", i, "publication", "days"), f"list {lst.id!r} is published for", lst.publication.days)
     if policy.scoring is not None:
         for i, rule in enumerate(policy.scoring.rules):
-            over(("scoring", "rules", i, "counts_for_days"), f"score rule for {rule.type!r} counts",
+            over(("scoring", "rules", i, "counts_for_days"), f"score rule for {rule.type!r} counts a record for",
                  rule.counts_for_days)
     for cond, cloc in policy_conditions(policy):
         if isinstance(cond, RecordCondition):
-            over((*cloc, "within_days"), "a condition's look-back window", cond.within_days)
+            over((*cloc, "within_days"), "a condition looks back", cond.within_days)
     for sev in Severity:
         days = getattr(policy.procedure.repair_min_days, sev.value)
         cap = bases.cap(sev)

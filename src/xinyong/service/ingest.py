@@ -145,7 +145,7 @@ def ingest_files(
                     checked = validator.validate(batch, str(path))
                     if checked.rejects and on_error == "stop":
                         r = checked.rejects[0]
-                        raise InvalidInput(f"{path}: row {r.row}, {r.field}: {r.reason}", field="file")
+                        raise InvalidInput(f"{path}: row {r.row}, {r.field}: {r.reason}")
                     added = bulk.append_checked(checked.checked, source=source, batch_id=uuid.uuid4().hex,
                                                 actor=actor, detail={
                         "file": str(path), "rows": checked.rows, "first_row": fs.rows_read + 1,

@@ -68,7 +68,7 @@ class Reading:
         return str(self.path)
 
     def refuse(self, message: str) -> InvalidInput:
-        return InvalidInput(f"{self.path}: {message}", field="file")
+        return InvalidInput(f"{self.path}: {message}")
 
     def bad_part(self, row: int, place: str, reason: str, value: str | None = None,
                  fld: str = "row") -> None:
@@ -85,14 +85,13 @@ def check_openable(path: Path) -> None:
         with path.open("rb") as fh:
             fh.read(1)
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file", field="file") from None
+        raise InvalidInput(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path}: is a directory, not a file", field="file") from None
+        raise InvalidInput(f"{path}: is a directory, not a file") from None
     except PermissionError:
-        raise InvalidInput(f"{path}: permission denied", field="file") from None
+        raise InvalidInput(f"{path}: permission denied") from None
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})",
-                           field="file") from None
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
 def read_records(con: duckdb.DuckDBPyConnection, reading: Reading) -> Iterator[pa.Table]:
