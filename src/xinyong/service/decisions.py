@@ -24,6 +24,7 @@ class DecisionIndex:
     policies: list[LoadedPolicy]
     as_of: date
     states: dict[str, State] = field(default_factory=dict)
+    seq: int = 0  # the audit head this index reflects (the store's change sequence)
     _cache: dict[tuple[State, str], Decision] = field(default_factory=dict)
 
     def set_state(self, subject: str, per_policy: Iterable[tuple[str | None, frozenset[str]]]) -> None:

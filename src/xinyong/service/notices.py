@@ -284,7 +284,7 @@ def _listing_notice(lp: LoadedPolicy, subject: str, t: Transition) -> Notice:
         s = t.status
         act_by = s.objection_by if s.objection_by >= t.on else None
         body += (f" Listed since {s.since} until {s.until} at the latest; legal basis: "
-                 f"{sentence(lst.legal_basis)} Records behind it: {', '.join(s.triggered_by)}.")
+                 f"{sentence(lst.legal_basis or 'none stated')} Records behind it: {', '.join(s.triggered_by)}.")
         if t.stage == "proposed":
             body += f" It takes effect on {s.effective} unless an objection is upheld."
         if act_by is not None:

@@ -14,6 +14,7 @@ connection is not safe for concurrent use, so everything else holds ``store.lock
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,8 @@ from xinyong.service.registry import Registry
 from xinyong.store.protocol import FullStore, PolicyVersion
 
 DEFAULT_MAX_BATCH = 10_000
+#: How often a server polls the store's change sequence for other processes' writes (seconds).
+DEFAULT_FOLLOW_INTERVAL = 0.2
 _KEY_CACHE_MAX = 200_000
 
 
@@ -63,7 +66,8 @@ class Online:
     """The service a server process runs; ``start`` before use, ``close`` on shutdown (flushes audit)."""
 
     def __init__(self, store: FullStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
-                 audit: AuditBuffer | None = None, owns_store: bool = False) -> None:
+                 audit: AuditBuffer | None = None, owns_store: bool = False,
+                 follow_interval: float = DEFAULT_FOLLOW_INTERVAL) -> None:
         self.store = store
         self.registry = Registry(store, actor="http")
         self.principals = Principals(store, self.registry.schemes)
@@ -73,6 +77,9 @@ class Online:
         self.owns_store = owns_store
         self._index: DecisionIndex | None = None
         self._keys: dict[str, str] = {}
+        self.follow_interval = follow_interval
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
         self.cases = OnlineCases(self)  # due process: objections, appeals, repair, decisions, notices
 
     def start(self) -> None:
@@ -81,8 +88,14 @@ class Online:
         self.index()
         self.principals.warm()
         self.audit.start()
+        if self.follow_interval > 0:
+            self._follower = threading.Thread(target=self._follow_loop, name="xinyong-follow", daemon=True)
+            self._follower.start()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=5)
         self.audit.close()
         if self.owns_store:
             self.store.close()
@@ -195,6 +208,26 @@ class Online:
         with self.store.lock:
             for s in sorted(subjects):
                 idx.update([a for _, a in self.registry.assess_in_force(s, idx.as_of)])
+
+    def follow(self) -> int:
+        """Apply other processes' writes: re-assess the subjects the store's change sequence names since
+        the index's head (another API worker, a CLI ingest, a reviewer). Returns how many."""
+        idx = self._index
+        if idx is None:
+            return 0
+        with self.store.lock:
+            head, changed = self.store.changed_subjects(idx.seq)
+            if changed:
+                self.registry.refresh(idx, changed)
+            idx.seq = max(idx.seq, head)
+        return len(changed)
+
+    def _follow_loop(self) -> None:
+        while not self._stop.wait(self.follow_interval):
+            try:
+                self.follow()
+            except Exception:  # a transient store error: the next round retries  # noqa: BLE001
+                continue
 
     def add_amendments(self, who: Principal, amendments: Sequence[Amendment]) -> tuple[list[str], list[str]]:
         """Amend stored records: an agency only its own, a reviewer any (the outcome of a case)."""

@@ -29,6 +29,11 @@ from xinyong.service.decisions import DecisionIndex
 from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
 
 
+#: Above this many subjects written about since the last snapshot, building an index evaluates the
+#: whole population again instead of re-assessing them one at a time.
+REASSESS_LIMIT = 5_000
+
+
 @dataclass(frozen=True)
 class Published:
     policy: str
@@ -148,7 +153,7 @@ class Registry:
             for d in decisions])
         return decisions
 
-    def decision_index(self, as_of: date) -> DecisionIndex:
+    def decision_index(self, as_of: date, _retry: bool = False) -> DecisionIndex:
         """Index of every subject's state from the latest runs as of ``as_of`` (evaluating if none)."""
         policies = self.policies()
         runs = [self.store.latest_run(lp.policy.id, as_of) for lp in policies]
@@ -165,7 +170,21 @@ class Registry:
         for subject, per in states.items():
             index.set_state(subject, per)
         self._due_process(index, runs, as_of)
+        seq = min(self.store.run_audit_seq(r.run) for r in runs if r is not None)
+        head, changed = self.store.changed_subjects(seq)
+        if len(changed) > REASSESS_LIMIT and not _retry:
+            # a bulk load since the snapshot: one batch evaluation beats re-assessing one by one
+            self.evaluate(as_of)
+            return self.decision_index(as_of, _retry=True)
+        self.refresh(index, changed)
+        index.seq = head
         return index
+
+    def refresh(self, index: DecisionIndex, subjects: set[str]) -> None:
+        """Re-assess subjects written about since the index was built (any process), in one read of
+        their files, so decisions see every write without a new batch evaluation."""
+        for key, file in self.store.cases.files_of(sorted(subjects)).items():
+            index.update([a for _, a in self._in_force(key, *file, index.as_of)])
 
     def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun | None], as_of: date) -> None:
         """Re-decide, one by one, the few subjects whose run listing may not be in force yet (notice

@@ -21,6 +21,7 @@ import pyarrow as pa
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.errors import StoreBusy, StoreError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
+from xinyong.store.protocol import Appended
 from xinyong.store.sql_store import PAGE, SqlStore
 
 DEFAULT_PATH = Path("xinyong.duckdb")
@@ -188,8 +189,12 @@ class DuckDBStore(SqlStore):
                 "WHERE a.run = ? GROUP BY a.subject, a.tier", [run]):
             yield subject, tier, list(lists or [])
 
-    # BulkIngest: a checked batch appended from Arrow in one transaction (store/duckdb_ingest.py)
-    from xinyong.store.duckdb_ingest import append_checked
+    def append_checked(self, batch: pa.Table, *, source: str, batch_id: str, actor: str,
+                       detail: dict[str, Any]) -> Appended:
+        """BulkIngest: a checked batch appended from Arrow in one transaction (store/duckdb_ingest.py)."""
+        from xinyong.store.duckdb_ingest import append_checked  # it imports this module
+
+        return append_checked(self, batch, source=source, batch_id=batch_id, actor=actor, detail=detail)
 
 
 _ARROW: dict[str, pa.DataType] = {

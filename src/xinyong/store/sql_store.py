@@ -360,6 +360,8 @@ class SqlStore:
         t, run = q.assessed_table, "'" + q.run.replace("'", "''") + "'"
         with self.transaction():
             started = time.perf_counter()
+            # read before the query runs: every write with a lower seq is visible to it
+            head = self._scalar("SELECT max(seq) FROM audit_log")
             self._run(f"CREATE TEMPORARY TABLE {t} AS {q.assessed_sql}")
             self._run(f"INSERT INTO assessments (run, subject, score, tier) "
                       f"SELECT {run}, subject, CAST(score AS INTEGER), tier FROM {t}")
@@ -373,10 +375,30 @@ class SqlStore:
             self._run(f"DROP TABLE {t}")
             seconds = time.perf_counter() - started
             self._run("INSERT INTO assessment_runs (run, policy, version, as_of, created_at, subjects, records, "
-                      "seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      [q.run, q.policy, q.version, q.as_of, utc_now(), subjects, records, seconds])
+                      "seconds, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      [q.run, q.policy, q.version, q.as_of, utc_now(), subjects, records, seconds, head])
         return RunSummary(run=q.run, policy=q.policy, version=q.version, as_of=q.as_of, subjects=subjects,
                           records=records, seconds=seconds, tiers=tiers, lists=lists)
+
+    def run_audit_seq(self, run: str) -> int:
+        """The audit head a run was computed after (0 for runs older than migration 007)."""
+        return self._scalar("SELECT audit_seq FROM assessment_runs WHERE run = ?", [run])
+
+    def changed_subjects(self, after_seq: int) -> tuple[int, set[str]]:
+        """The change sequence: the audit head now, and every subject written about after ``after_seq``
+        (records, amendments, cases filed or decided; an ingest batch's subjects through its records).
+        Any process's writes show here, so a follower needs nothing but this store."""
+        rows = self._query("SELECT seq, action, subject, detail FROM audit_log WHERE seq > ? AND action IN "
+                           "('add_records', 'add_amendments', 'ingest', 'case_filed', 'case_decided') "
+                           "ORDER BY seq", [after_seq])
+        head = max([after_seq, *(int(r[0]) for r in rows)])
+        last = self._scalar("SELECT max(seq) FROM audit_log")
+        subjects = {r[2] for r in rows if r[2] is not None}
+        batches = sorted({str(json.loads(r[3]).get("batch")) for r in rows if r[1] == "ingest" and r[2] is None})
+        if batches:
+            subjects |= {r[0] for r in self._query(
+                "SELECT DISTINCT subject FROM records WHERE batch IN (SELECT unnest(?::VARCHAR[]))", [batches])}
+        return max(head, last), subjects
 
     # -- audit log -------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from xinyong.model.case import CaseStatus
+from xinyong.service.notices import ordered
 from xinyong.web.auth import Caller, Service
 from xinyong.web.case_schemas import AppealIn, CaseOut, DecisionIn, NoticeOut, ObjectionIn, RepairIn, StatusOut
 from xinyong.web.problems import PROBLEM_RESPONSES
@@ -84,7 +85,7 @@ def post_decision(case: CasePath, body: DecisionIn, who: Caller, svc: Service) -
 def get_notices(subject: SubjectPath, who: Caller, svc: Service) -> list[NoticeOut]:
     """Everything the subject has been told up to today, oldest first: new records, proposed listings
     (how to object and by when), listings in force and ended, case filings and decisions."""
-    return [NoticeOut.of(n) for n in svc.cases.notices(who, subject)]
+    return [NoticeOut.of(n) for n in ordered(svc.cases.notices(who, subject))]  # same day: cause before effect
 
 
 @router.get("/subjects/{subject}/status", response_model=StatusOut, summary="Due-process status")
