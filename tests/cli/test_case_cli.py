@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
+import secrets
 import subprocess
 import threading
 from collections.abc import Callable
@@ -34,9 +34,12 @@ def test_a_case_from_notice_to_repair(xinyong: Run, tmp_path: Path) -> None:
     notices = ok(xinyong("notices", PERSON, "--as-of", "2026-01-12", "--outbox", str(outbox), *common))
     assert isinstance(notices, dict)
     kinds = [n["kind"] for n in notices["notices"]]
-    assert kinds == ["listing_in_force", "record"]
+    assert kinds == ["record", "listing_in_force"]  # on one day: the record, then the listing it brings
     assert len(outbox.read_text().splitlines()) == 2
-    record_id = notices["notices"][1]["ref"].removeprefix("record:")
+    record_id = notices["notices"][0]["ref"].removeprefix("record:")
+    # on the command line the notice names the command; the outbox (shipped to the subject) the API
+    assert f"xinyong object cn.ric:{PERSON} record:{record_id}" in notices["notices"][0]["body"]
+    assert "POST /v1/subjects/" in outbox.read_text() and "xinyong object" not in outbox.read_text()
 
     case = ok(xinyong("object", PERSON, "list:shixin", "--text", "I paid before the decision",
                       "--evidence", "receipt 7", "--actor", "subject", "--as-of", "2026-01-12", *common))
@@ -69,8 +72,10 @@ def test_a_case_from_notice_to_repair(xinyong: Run, tmp_path: Path) -> None:
     assert isinstance(public, list) and public[0]["subject"] is None  # a person's id is never published
     assert public[0]["reason"] and PERSON[-8:] not in json.dumps(public)
 
-    decision = ok(xinyong("check", PERSON, "transport.flight.purchase", "--purpose", "ticket", "--as-of",
-                          "2026-03-01", *common))
+    denied = xinyong("check", PERSON, "transport.flight.purchase", "--purpose", "ticket", "--as-of",
+                     "2026-03-01", *common)
+    assert denied.returncode == 1, denied.stderr  # a denial is a finding: exit 1
+    decision = json.loads(denied.stdout)
     assert isinstance(decision, dict) and decision["effect"] == "deny"
     eligible = ok(xinyong("repair", "check", PERSON, record_id, "--as-of", "2026-03-01", *common))
     assert isinstance(eligible, dict) and eligible["eligible"]
@@ -92,12 +97,14 @@ def test_a_case_from_notice_to_repair(xinyong: Run, tmp_path: Path) -> None:
 
 def test_webhook_notices_are_signed_with_the_secret_from_the_option_or_the_environment(xinyong: Run,
                                                                                        tmp_path: Path) -> None:
-    received: list[tuple[bytes, str | None]] = []
+    from standardwebhooks import Webhook, WebhookVerificationError
+
+    received: list[tuple[bytes, dict[str, str]]] = []
+    opt_secret, env_secret = ("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
 
     class Inbox(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            received.append((self.rfile.read(int(self.headers["Content-Length"])),
-                             self.headers.get("X-Xinyong-Signature")))
+            received.append((self.rfile.read(int(self.headers["Content-Length"])), dict(self.headers.items())))
             self.send_response(204)
             self.end_headers()
 
@@ -115,19 +122,27 @@ def test_webhook_notices_are_signed_with_the_secret_from_the_option_or_the_envir
                        f"{PERSON},court.refuse_perform,2025-11-01,2026-01-10,(2026) Jing 0105 Zhi 5\n")
         ok(xinyong("ingest", str(csv), "--source", "court.enforcement", "--as-of", "2026-01-10", "--db", db,
                    "--json"))
-        ok(xinyong("notices", PERSON, "--as-of", "2026-01-12", "--webhook", url, "--webhook-secret", "opt-secret",
+        bad = xinyong("notices", PERSON, "--as-of", "2026-01-12", "--webhook", url, "--webhook-secret",
+                      "opt-secret", "--db", db)
+        assert bad.returncode == 2 and "whsec_" in bad.stderr and not received  # not a Standard Webhooks secret
+        ok(xinyong("notices", PERSON, "--as-of", "2026-01-12", "--webhook", url, "--webhook-secret", opt_secret,
                    "--db", db, "--json"))
         csv.write_text("subject,type,occurred,decided,document\n"
                        f"{PERSON},court.refuse_perform,2025-11-01,2026-02-10,(2026) Jing 0105 Zhi 6\n")
         ok(xinyong("ingest", str(csv), "--source", "court.enforcement", "--as-of", "2026-02-10", "--db", db,
                    "--json"))
         ok(xinyong("notices", PERSON, "--as-of", "2026-02-10", "--webhook", url, "--db", db, "--json",
-                   env={"XINYONG_WEBHOOK_SECRET": "env-secret"}))
+                   env={"XINYONG_WEBHOOK_SECRET": env_secret}))
     finally:
         server.shutdown()
         server.server_close()
-    secrets = ["opt-secret"] * 2 + ["env-secret"] * (len(received) - 2)
+    keys = [opt_secret] * 2 + [env_secret] * (len(received) - 2)
     assert len(received) >= 3
-    for (body, signature), secret in zip(received, secrets, strict=True):
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        assert signature is not None and hmac.compare_digest(signature, expected), json.loads(body)["kind"]
+    for (body, headers), secret in zip(received, keys, strict=True):
+        assert Webhook(secret).verify(body, headers)["kind"]  # id, timestamp and body signed together
+        other = env_secret if secret == opt_secret else opt_secret
+        try:
+            Webhook(other).verify(body, headers)
+            raise AssertionError("verified with the wrong secret")
+        except WebhookVerificationError:
+            pass

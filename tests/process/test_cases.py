@@ -48,7 +48,8 @@ def test_a_proposed_listing_annulled_on_objection_never_takes_effect(people: Peo
     case = people.cases("subject").object(COMPANY, "list:procurement_blacklist", "the bid was not ours",
                                           date(2026, 2, 5), evidence=["contract 12"])
     assert not case.case.expedited
-    assert case.case.deadline == date(2026, 2, 19)  # 10 working days
+    assert case.case.deadline == date(2026, 2, 26)  # 10 official working days: the Spring Festival holiday
+    # (15-23 February) does not count, the make-up Saturday 14 February does
     people.cases("reviewer:li").decide(case.id, CaseStatus.UPHELD, "the finding named the wrong supplier",
                                        date(2026, 2, 19))
     for n in range(0, 60):
@@ -133,8 +134,9 @@ def test_expiry_ends_measures_without_any_action(people: People, store: FullStor
 def test_objections_are_refused_outside_the_window_and_cases_are_audited(people: People, store: FullStore) -> None:
     debt = record(PERSON, "court.refuse_perform", date(2026, 1, 10), "(2026) J 9")
     store.add_records([debt])
-    with pytest.raises(InvalidInput, match="closed on 2026-01-25"):
-        people.cases("subject").object(PERSON, "list:shixin", "late", date(2026, 1, 26))
+    # 15 days from 10 January end on Sunday 25 January: the window runs to Monday the 26th
+    with pytest.raises(InvalidInput, match="closed on 2026-01-26"):
+        people.cases("subject").object(PERSON, "list:shixin", "late", date(2026, 1, 27))
     case = people.cases("subject").object(PERSON, "list:shixin", "paid before the decision", date(2026, 1, 20))
     assert case.case.expedited and case.case.deadline == date(2026, 1, 23)
     assert effect(people, PERSON, FLIGHT, date(2026, 1, 21)) is Effect.DENY  # court list stays in force

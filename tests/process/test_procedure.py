@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,12 +14,15 @@ from xinyong.model.record import Amendment, AmendmentKind
 from xinyong.policy.counterfactual import timeline, what_if
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy, load_policy
+from xinyong.policy.calendar import CalendarNotCovered, WorkingCalendar, load_calendar
 from xinyong.policy.procedure import (
     Stage,
     add_working_days,
+    calendar_days_deadline,
     in_force_only,
     is_working_day,
     listing_statuses,
+    policy_calendar,
     repair_eligibility,
     working_days_between,
 )
@@ -29,16 +33,18 @@ CORPORATE = load_policy(ROOT / "policies/corporate.yaml")
 RONGCHENG = load_policy(ROOT / "policies/rongcheng.yaml")
 SHIXIN = load_policy(ROOT / "policies/shixin.yaml")
 
-days = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
+# deadlines count China's official working days; the shipped calendar covers 2024 to 2026
+days = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 6, 30))
+MON_TO_FRI = WorkingCalendar("weekdays", {2026: "test"}, frozenset(), frozenset())
 
 
-@given(days, st.integers(min_value=1, max_value=400))
+@given(days, st.integers(min_value=1, max_value=100))
 def test_working_day_deadlines_land_on_working_days_and_count_exactly(start: date, n: int) -> None:
     end = add_working_days(start, n)
     assert is_working_day(end)
     assert working_days_between(start, end) == n
     assert working_days_between(start, end - timedelta(days=1)) == n - 1  # the first day it is reached
-    assert (end - start).days <= n // 5 * 7 + 7
+    assert (end - start).days <= n // 5 * 7 + 7 + 9  # at most one long holiday more than Mon-Fri
 
 
 @given(days, st.integers(min_value=0, max_value=50), st.integers(min_value=0, max_value=50))
@@ -47,10 +53,49 @@ def test_more_working_days_never_end_earlier(start: date, a: int, b: int) -> Non
     assert add_working_days(start, lo) <= add_working_days(start, hi)
 
 
+@given(days, st.integers(min_value=0, max_value=60))
+def test_a_calendar_day_window_ends_on_a_working_day_at_most_a_holiday_late(start: date, n: int) -> None:
+    end = calendar_days_deadline(start, n)
+    assert is_working_day(end) and start + timedelta(days=n) <= end <= start + timedelta(days=n + 9)
+
+
 def test_ten_working_days_from_a_monday_is_two_weeks_later() -> None:
     assert add_working_days(date(2026, 3, 2), 10) == date(2026, 3, 16)
-    assert add_working_days(date(2026, 2, 28), 0) == date(2026, 3, 2)  # Saturday -> Monday
+    assert add_working_days(date(2026, 3, 7), 0) == date(2026, 3, 9)  # Saturday -> Monday
     assert add_working_days(date(2026, 3, 1), 3) == date(2026, 3, 4)  # from a Sunday
+
+
+def test_holidays_do_not_count_and_make_up_working_days_do() -> None:
+    assert add_working_days(date(2026, 9, 30), 3) == date(2026, 10, 10)  # National Day; Saturday 10th works
+    assert add_working_days(date(2026, 9, 30), 3, MON_TO_FRI) == date(2026, 10, 5)  # what Mon-Fri said
+    assert add_working_days(date(2026, 2, 28), 0) == date(2026, 2, 28)  # a make-up Saturday
+    assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
+    assert add_working_days(date(2026, 2, 14), 1) == date(2026, 2, 24)  # Spring Festival 15-23 February
+    assert add_working_days(date(2025, 1, 27), 1) == date(2025, 2, 5)
+    assert working_days_between(date(2026, 9, 30), date(2026, 10, 10)) == 3
+    assert not is_working_day(date(2026, 1, 1)) and is_working_day(date(2026, 1, 4))  # Sunday 4 Jan works
+
+
+def test_a_window_in_calendar_days_that_ends_on_a_rest_day_moves_to_the_next_working_day() -> None:
+    assert calendar_days_deadline(date(2026, 1, 10), 15) == date(2026, 1, 26)  # Sunday 25th -> Monday
+    assert calendar_days_deadline(date(2026, 9, 24), 7) == date(2026, 10, 8)  # into National Day
+    assert calendar_days_deadline(date(2026, 1, 12), 15) == date(2026, 1, 27)  # a Tuesday stays
+    assert calendar_days_deadline(date(2026, 2, 13), 1) == date(2026, 2, 14)  # a make-up Saturday counts
+
+
+def test_a_year_without_an_official_notice_is_refused_not_guessed() -> None:
+    with pytest.raises(CalendarNotCovered, match=r"no official notice for 2027.*cn-2027.yaml"):
+        add_working_days(date(2026, 12, 28), 10)
+    with pytest.raises(CalendarNotCovered, match="2023"):
+        is_working_day(date(2023, 12, 29))
+    with pytest.raises(CalendarNotCovered):
+        calendar_days_deadline(date(2026, 12, 20), 15)
+
+
+def test_the_policy_names_its_calendar() -> None:
+    assert CORPORATE.policy.procedure.calendar == "cn"
+    assert policy_calendar(CORPORATE) is load_calendar("cn")
+    assert set(policy_calendar(CORPORATE).years) >= {2024, 2025, 2026}
 
 
 def fraud(decided: date = date(2026, 2, 1)):  # type: ignore[no-untyped-def]

@@ -92,7 +92,8 @@ def test_run_readers(stores: Stores) -> None:
         with store.transaction():  # what the SQL engine does
             for run, as_of, created in [("r1", "2025-01-01", "2025-01-01 10:00"),
                                         ("r2", "2025-02-01", "2025-02-01 10:00")]:
-                store._run("INSERT INTO assessment_runs VALUES (?, 'shixin', '1', CAST(? AS DATE), "
+                store._run("INSERT INTO assessment_runs (run, policy, version, as_of, created_at, subjects, records, "
+                           "seconds) VALUES (?, 'shixin', '1', CAST(? AS DATE), "
                            "CAST(? AS TIMESTAMP), 2, 3, 0.1)", [run, as_of, created])
             store._run("INSERT INTO assessments VALUES ('r2', ?, 900, 'B'), ('r2', ?, 1000, 'A')",
                        [ORG, PERSON])

@@ -199,7 +199,9 @@ def test_public_views_need_no_key_and_mask_persons(client: TestClient, world: Wo
     entry = r.json()["entries"][0]
     assert entry["name"] == "Wang*" and "Wei" not in r.text
     # shixin publishes [masked_name, reason]: no identifier of a person, not even masked, and no dates
+    reason = entry.pop("reason")  # the subject's own ground: its record types behind the listing, the rule
     assert entry == {"subject": None, "name": "Wang*", "since": None, "until": None}
+    assert "(court.refuse_perform); rule: " in reason and "Zhi" not in reason  # types, not documents
     assert DEBTOR not in r.text and DEBTOR.split(":")[1][:6] not in r.text
     assert client.get("/v1/lists/nope").status_code == 404
     assert {p["id"] for p in client.get("/v1/policies").json()} == {"shixin", "corporate", "rongcheng"}

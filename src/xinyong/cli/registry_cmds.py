@@ -134,7 +134,7 @@ def check(
             print_json(result.as_json())
         else:
             for _, d in result.decisions:
-                console.print(f"{d.subject}\t{d.effect.value}\t{d.id}", markup=False, soft_wrap=True)
+                print(f"{d.subject}\t{d.effect.value}\t{d.id}")  # tab-separated, for scripts
             for e in result.errors:
                 err_console.print(f"{batch}:{e.line}: {e.title}: {e.error}", markup=False)
         denied = any(d.effect.value == "deny" for _, d in result.decisions)

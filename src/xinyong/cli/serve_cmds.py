@@ -18,7 +18,7 @@ from xinyong.cli.options import DEFAULT_DB, DbOpt, parse_as_of
 from xinyong.cli.output import err_console
 from xinyong.service.auditlog import DEFAULT_MAX_DELAY
 from xinyong.service.registry import Registry
-from xinyong.store import open_store
+from xinyong.store import is_postgres, open_store
 from xinyong.web import Settings, create_app
 from xinyong.web.app import DEFAULT_MAX_BODY
 
@@ -52,13 +52,40 @@ def serve(
     audit_interval: Annotated[float, typer.Option(help="Seconds between audit group commits: the durability "
                                                       "window of read audit entries on a crash.")] = DEFAULT_MAX_DELAY,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes sharing the store "
+                                         "(PostgreSQL only: a DuckDB file has one writer).")] = 1,
 ) -> None:
     """Serve the /v1 HTTP API (OpenAPI at /openapi.json, docs at /docs): agencies submit records,
     relying parties get decisions, subjects read their file. Create keys with `xinyong keys create`."""
+    if workers > 1 and not is_postgres(db):
+        raise typer.BadParameter(f"{db} is a DuckDB file: one process may write it, so one worker serves it; "
+                                 "use --db postgresql://user@host:port/dbname for several workers",
+                                 param_hint="--workers")
     with open_store(db, create=False) as store:  # say what is missing here, not in a startup traceback
         Registry(store).policies()
     if audit_interval <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--audit-interval")
     settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
                         audit_max_delay=audit_interval)
+    if workers > 1:
+        run_workers(settings, host, port, workers, log_level=log_level)
+        return
     run_server(settings, host, port, log_level=log_level)
+
+
+def run_workers(settings: Settings, host: str, port: int, workers: int, *, log_level: str = "warning") -> None:
+    """N uvicorn worker processes over one PostgreSQL database. Each builds its own decision index and
+    follows the store's change sequence, so a write through one worker reaches the others' decisions
+    within the follow interval (0.2 s)."""
+    import json
+    import os
+
+    import uvicorn
+
+    from xinyong.web.app import SETTINGS_ENV
+
+    os.environ[SETTINGS_ENV] = json.dumps({**settings.__dict__, "db": str(settings.db),
+                                          "as_of": settings.as_of.isoformat() if settings.as_of else None})
+    err_console.print(f"xinyong serving {settings.db} with {workers} workers on http://{host}:{port}", markup=False)
+    uvicorn.run("xinyong.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=10)

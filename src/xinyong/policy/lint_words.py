@@ -33,7 +33,7 @@ _HARMLESS_EN = _rx(
     r"health insurance", r"minority (?:shareholders?|interests?|stakes?)", r"power grid", r"state grid",
     r"(?:employees?|staff|workers?) (?:wages?|pay|salar(?:y|ies)|social insurance|contributions?)",
     r"wages? (?:owed|due) to (?:employees|staff|workers)", r"migrant workers?",
-    r"labou?r relationships?", r"employment relationships?", r"workers? (?:injur\w*|deaths?|safety)",
+    r"labou?r relationships?", r"employment relationships?", r"health certificates?", r"model workers?", r"workers? (?:injur\w*|deaths?|safety)",
 )
 _HARMLESS_ZH = _zh(
     r"醉驾", r"醉酒驾驶", r"酒后驾驶", r"饮酒后驾驶", r"酒驾", r"医保", r"医疗保障", r"医疗保险", r"医疗器械",

@@ -296,8 +296,9 @@ def _scan_csv(con: duckdb.DuckDBPyConnection, reading: Reading, path: Path, head
         _drop_rejects(con)
         con.execute(f"SELECT count(*) FILTER (WHERE {' AND '.join(f'{c} IS NULL' for c in NAMES)}) "
                     f"FROM (SELECT {sel} FROM {scan})").fetchall()
-        structural = con.execute("SELECT line, byte_position, error_type, column_name, csv_line, "
-                                 "error_message FROM _xy_rej ORDER BY line").fetchall()
+        structural = con.execute("SELECT line, line_byte_position, error_type, column_name, csv_line, "
+                                 "error_message FROM _xy_rej QUALIFY row_number() OVER (PARTITION BY line "
+                                 "ORDER BY byte_position) = 1 ORDER BY line").fetchall()
         rows_out = np.array(sorted({int(r[0]) - 1 for r in structural}), dtype=np.int64)
         for line, byte, kind, column, text, message in structural:
             row = int(_file_rows(np.array([line - 1]), dropped)[0])
@@ -423,8 +424,11 @@ def _json_objects(reading: Reading, *, report: bool) -> Iterator[tuple[int, dict
                 bad(line, offset, f"not valid JSON ({msg}{col})", text)
                 continue
             if not isinstance(obj, dict):
-                bad(line, offset, f"must be a JSON object with the record's fields, not {json_kind(obj)}",
-                    text)
+                try:  # numbers were kept as text: parse them as JSON says
+                    kind = json_kind(json.loads(text))
+                except ValueError:  # an integer too long for Python's int
+                    kind = "a number"
+                bad(line, offset, f"must be a JSON object with the record's fields, not {kind}", text)
                 continue
             yield line, obj
 

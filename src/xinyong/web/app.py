@@ -9,6 +9,8 @@ one process never share anything.
 from __future__ import annotations
 
 import gc
+import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -45,6 +47,17 @@ class Settings:
         store = open_store(self.db, create=False)
         audit = AuditBuffer(store, max_delay=self.audit_max_delay, max_entries=self.audit_max_entries)
         return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True)
+
+
+SETTINGS_ENV = "XINYONG_SERVE_SETTINGS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``xinyong serve --workers N`` (uvicorn's factory): the settings
+    come from the parent through the environment, as JSON, since each worker is a new interpreter."""
+    raw = json.loads(os.environ[SETTINGS_ENV])
+    raw["as_of"] = date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None
+    return create_app(Settings(**raw))
 
 
 def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, fast_path: bool = True) -> FastAPI:
