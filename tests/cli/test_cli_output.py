@@ -140,7 +140,7 @@ def test_lists_public_shows_masked_name_and_the_subjects_own_reason(xinyong: Run
     assert "(court.refuse_perform); rule: " in entry["reason"]
     text = xinyong("lists", "public", "shixin", "--db", db, "--as-of", AS_OF, env={"COLUMNS": "200"})
     assert "Wang*" in text.stdout and "court.refuse_perform" in text.stdout and PERSON not in text.stdout
-    assert "[court.refuse_perform]" in text.stdout  # the rule's brackets survive in the table
+    assert "[court.refuse_perform," in text.stdout  # the rule's brackets survive in the table
 
     # the same reason over HTTP: one function computes it for both edges
     from xinyong.service.online import Online
@@ -161,11 +161,11 @@ def test_lists_public_shows_masked_name_and_the_subjects_own_reason(xinyong: Run
 def test_tables_never_cut_ids_on_a_narrow_terminal(xinyong: Run, db: str, tmp_path: Path) -> None:
     db = copy_of(db, tmp_path)
     case = json.loads(xinyong("object", PERSON, "list:shixin", "--text", "paid [in full]", "--evidence", "r",
-                              "--actor", "subject", "--as-of", AS_OF, "--db", db, "--json").stdout)
-    res = xinyong("cases", "list", "--db", db, "--as-of", AS_OF, env={"COLUMNS": "60"})
+                              "--actor", "subject", "--as-of", "2026-01-12", "--db", db, "--json").stdout)
+    res = xinyong("cases", "list", "--db", db, "--as-of", "2026-01-16", env={"COLUMNS": "60"})
     assert res.returncode == 0, res.stderr
     assert case["id"] in res.stdout and f"cn.ric:{PERSON}" in res.stdout
-    shown = xinyong("cases", "show", case["id"], "--db", db, "--as-of", AS_OF)
+    shown = xinyong("cases", "show", case["id"], "--db", db, "--as-of", "2026-01-16")
     assert "paid [in full]" in shown.stdout
     listed = xinyong("lists", "show", "shixin", "--db", db, "--as-of", AS_OF, env={"COLUMNS": "30"})
     assert f"cn.ric:{PERSON}" in listed.stdout

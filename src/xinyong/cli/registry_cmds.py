@@ -31,7 +31,7 @@ def open_registry(db: str | Path, actor: str, *, read_only: bool = False, create
                   ) -> Iterator[Registry]:
     """The registry over the store ``db`` names; only commands that create a store pass ``create``
     (a typo in ``--db`` must not silently answer from an empty register)."""
-    store = open_store(db, read_only=read_only, create=create)
+    store = open_store(db, read_only=read_only, create=create, migrate=True if create else False)
     try:
         yield Registry(store, actor=actor)
     finally:

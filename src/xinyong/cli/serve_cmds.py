@@ -73,6 +73,24 @@ def serve(
     run_server(settings, host, port, log_level=log_level)
 
 
+def migrate(db: DbOpt = DEFAULT_DB, json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False
+            ) -> None:
+    """Create the store if needed and apply the schema migrations it lacks (each in one transaction).
+
+    Other commands refuse a store at an older schema and name the missing migrations; this one applies
+    them. Safe to run while nothing else writes; on PostgreSQL concurrent runs wait for each other."""
+    import json
+
+    with open_store(db, create=True, migrate=None) as store:
+        applied = store.migrate()
+        version = store.schema_version()
+    if json_out:
+        print(json.dumps({"db": str(db), "applied": applied, "schema_version": version}))
+        return
+    err_console.print(f"{db}: " + (f"applied {', '.join(applied)}" if applied else "up to date")
+                      + f" (schema version {version})", markup=False)
+
+
 def run_workers(settings: Settings, host: str, port: int, workers: int, *, log_level: str = "warning") -> None:
     """N uvicorn worker processes over one PostgreSQL database. Each builds its own decision index and
     follows the store's change sequence, so a write through one worker reaches the others' decisions

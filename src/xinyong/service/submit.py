@@ -80,7 +80,7 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
         if extra:
             shape[i] = [RowProblem(k, unknown_column(k)) for k in extra]
         row = {k: cell_text(raw.get(k)) for k in FIELDS}
-        if row["source"] is not None and row["source"] != who.source:
+        if row["source"] is not None and row["source"].strip() and row["source"] != who.source:
             raise Forbidden(f"row {i} names source {row['source']!r}; this key submits as {who.source}",
                             field=f"records[{i - 1}].source")
         if row["type"] in known_types and row["type"] not in allowed:
@@ -90,11 +90,10 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
         texts.append(row)
     with RecordValidator(catalogue, who.source, day, online.registry.schemes) as validator:
         checked = validator.validate(validator.table_from_rows(texts), "request", with_ids=True)
-        problems: dict[int, list[RowProblem]] = {}
+        problems = {i: list(p) for i, p in shape.items()}  # the shape first; a non-object has no fields
         for rej in checked.rejects:
-            problems.setdefault(rej.row, []).append(RowProblem(rej.field, rej.reason, rej.value))
-        for i, extra_problems in shape.items():
-            problems.setdefault(i, []).extend(extra_problems)
+            if isinstance(rows[rej.row - 1], Mapping):
+                problems.setdefault(rej.row, []).append(RowProblem(rej.field, rej.reason, rej.value))
         assert checked.ids is not None
         ids = {int(r): (str(i), str(s)) for r, i, s in zip(*(checked.ids.column(c).to_pylist()
                                                              for c in ("row", "id", "subject")), strict=True)

@@ -47,7 +47,7 @@ class DuckDBStore(SqlStore):
 
     @classmethod
     def open(cls, path: str | Path = DEFAULT_PATH, *, read_only: bool = False, create: bool = True,
-             migrate: bool = True, schemes: SchemeRegistry | None = None) -> DuckDBStore:
+             migrate: bool | None = True, schemes: SchemeRegistry | None = None) -> DuckDBStore:
         """Open a store file (creating and migrating it if ``create``); read-only opens never migrate."""
         p = str(path)
         if p != ":memory:" and not Path(p).exists() and (read_only or not create):

@@ -29,10 +29,10 @@ def duckdb_path(url: str | Path) -> str:
 
 
 def open_store(url: str | Path = DEFAULT_URL, *, read_only: bool = False, create: bool = True,
-               migrate: bool = True, pool_size: int = 8) -> FullStore:
+               migrate: bool | None = True, pool_size: int = 8) -> FullStore:
     """Open the store a URL names. ``create=False`` refuses a DuckDB file that does not exist yet (a
     typo must not silently create an empty register); ``migrate=False`` refuses an older schema and
-    names the missing migrations instead of applying them."""
+    names the missing migrations instead of applying them; ``migrate=None`` opens it as it is (``xinyong migrate``)."""
     text = str(url)
     if is_postgres(text):
         from xinyong.store.postgres_store import PostgresStore

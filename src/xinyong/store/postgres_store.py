@@ -74,7 +74,7 @@ class PostgresStore(SqlStore):
         self._nolock = _NoLock()
 
     @classmethod
-    def open(cls, url: str, *, read_only: bool = False, migrate: bool = True, pool_size: int = 8,
+    def open(cls, url: str, *, read_only: bool = False, migrate: bool | None = True, pool_size: int = 8,
              schemes: SchemeRegistry | None = None) -> PostgresStore:
         """Connect (failing fast with host, port, database and the driver's reason) and migrate."""
         where = describe_url(url)
@@ -82,7 +82,9 @@ class PostgresStore(SqlStore):
             with psycopg.connect(url, connect_timeout=5) as probe:
                 probe.execute("SELECT 1")
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            # libpq repeats the attempt per address; its first reason, on one line, is the useful part
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            reason = re.sub(r"^connection failed: connection to server at [^,]*, port \d+ failed: ", "", text)[:300]
             raise StoreError(f"cannot connect to PostgreSQL at {where}: {reason}", field="db") from None
         pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs={"autocommit": True},
                               open=True, name="xinyong")

@@ -126,7 +126,10 @@ class SqlStore:
             names.append(m.name)
         return names
 
-    def _check_schema(self, *, migrate: bool) -> None:
+    def _check_schema(self, *, migrate: bool | None) -> None:
+        """``migrate``: True applies what is missing, False refuses naming it, None skips the check."""
+        if migrate is None:
+            return
         pending = self.pending_migrations()
         if not pending:
             return
