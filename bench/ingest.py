@@ -7,7 +7,8 @@ source submits the whole file) into Parquet, then in the same run times:
 
 - ``plain``: ``INSERT INTO records SELECT <sha256 id>, … FROM read_parquet(…)`` into a fresh store, no
   validation, no dedup, no subjects, no audit (the floor for what DuckDB does with the same bytes);
-- ``ingest``: ``xinyong.service.ingest.ingest_files`` into a fresh store;
+- ``ingest``: ``xinyong.service.ingest.ingest_files`` into a fresh store (``RecordValidator`` in its own
+  in-memory DuckDB, then the store's ``append_checked``);
 - ``rerun``: the same file again into that store (every row a duplicate).
 
 Prints rows/s and the ratio to ``plain``. Nothing here is asserted: figures are for the changelog.

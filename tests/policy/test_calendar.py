@@ -35,7 +35,7 @@ def test_each_year_cites_the_state_council_notice() -> None:
 
 
 def test_a_year_not_covered_is_refused_with_the_file_to_add() -> None:
-    with pytest.raises(CalendarNotCovered, match="cn-2099.yaml"):
+    with pytest.raises(CalendarNotCovered, match=r"cn-2099\.yaml"):
         CN.is_working_day(date(2099, 1, 5))
     with pytest.raises(CalendarNotCovered, match="no working-day calendar named 'mars'"):
         load_calendar("mars")

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from xinyong.model.case import Case, CaseEvent, CaseKind, CaseStatus, CaseView
 from xinyong.model.record import Amendment, AmendmentKind
+from xinyong.policy.calendar import CalendarNotCovered, WorkingCalendar, load_calendar
 from xinyong.policy.counterfactual import timeline, what_if
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy, load_policy
-from xinyong.policy.calendar import CalendarNotCovered, WorkingCalendar, load_calendar
 from xinyong.policy.procedure import (
     Stage,
     add_working_days,

@@ -194,3 +194,12 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe{]\n")
     out = _cli("ingest", str(bad), "--source", "tax.bureau", "--db", db, "--on-error", "stop", cwd=tmp_path)
     assert out.returncode == 2 and "line 1 (byte 0): invalid UTF-8" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bom_crlf_and_quoted_commas_still_read(store: DuckDBStore, catalogue: Catalogue, tmp_path: Path) -> None:
+    p = tmp_path / "excel.csv"
+    body = HEADER + _line('"T-1, part 2"') + _line("T-2")
+    p.write_bytes(b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode())
+    s = _ingest(store, p, catalogue)
+    assert (s.accepted, s.rejected) == (2, 0)
+    assert {r.document for r in store.records_of("cn.uscc:" + ORG)} == {"T-1, part 2", "T-2"}

@@ -55,13 +55,13 @@ def test_checked_batch_matches_the_schema_and_record_ids(validator: RecordValida
     out = validator.validate(validator.table_from_rows(rows), "request", with_ids=True)
     assert out.checked.schema.equals(CHECKED_SCHEMA)
     assert (out.rows, out.valid, out.rejected_rows) == (4, 3, 1)
-    assert out.checked.column("row").to_pylist() == [1, 2]  # unique by id, the first row kept
+    assert sorted(out.checked.column("row").to_pylist()) == [1, 2]  # unique by id, the first row kept
     for r in out.checked.to_pylist():
         assert r["subject"] == KEY and r["scheme"] == "cn.uscc" and r["kind"] == "organisation"
         rec = Record(subject=r["subject"], source="tax.bureau", type=r["type"], occurred=r["occurred"],
                      decided=r["decided"], document=r["document"], amount=r["amount"])
         assert r["id"] == rec.id and r["key"] == int(rec.id[:15], 16)
-    assert out.checked.column("amount").to_pylist() == [Decimal("100.50"), None]
+    assert out.checked.sort_by("row").column("amount").to_pylist() == [Decimal("100.50"), None]
     assert out.ids is not None and out.ids.column("row").to_pylist() == [1, 2, 3]
     assert [(r.row, r.field) for r in out.rejects] == [(4, "occurred")]
 

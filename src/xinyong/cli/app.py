@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from xinyong.cli import case_cmds, demo_cmd, keys_cmds, policy_cmds, registry_cmds, serve_cmds
+from xinyong.cli import case_cmds, demo_cmd, keys_cmds, lake_cmds, policy_cmds, registry_cmds, serve_cmds
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt
 
 app = typer.Typer(
@@ -33,6 +33,8 @@ app.command("evaluate")(registry_cmds.evaluate)
 app.command("check")(registry_cmds.check)
 app.command("demo")(demo_cmd.demo)
 app.command("migrate")(serve_cmds.migrate)
+app.command("export")(lake_cmds.export)  # the Parquet lake and its engines
+app.command("import-snapshot")(lake_cmds.import_snapshot)
 # HTTP service (issue #4)
 app.command("serve")(serve_cmds.serve)
 app.add_typer(keys_cmds.keys_app, name="keys")

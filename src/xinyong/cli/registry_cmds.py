@@ -64,8 +64,7 @@ def ingest(
     """Ingest records: every row validated (identifier checksum, known type, source allowed, dates
     YYYY-MM-DD, fields); bad rows go to <file>.rejects.csv with row, field and reason; good rows are
     committed in whole batches. Re-running the same file adds nothing. An unknown column (e.g. a
-    misspelled `amount`) refuses the file before anything is stored. Exit 0: all rows stored; 1: some
-    rows rejected; 2: a file or column refused."""
+    misspelled `amount`) refuses the file before anything is stored."""
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         catalogue = reg.policies()[0].catalogue
@@ -92,9 +91,25 @@ def ingest(
 
 def evaluate(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="With --lake: duckdb or spark (default: "
+                                               "the store runs the query itself).")] = None,
+    lake: Annotated[Path | None, typer.Option("--lake", help="Evaluate over this Parquet lake (`xinyong "
+                                              "export`); snapshots go to LAKE/snapshots.")] = None,
+    master: Annotated[str, typer.Option("--master", help="Spark master: local[N] or spark://host:port.")
+                      ] = "local[2]",
 ) -> None:
-    """Evaluate every published policy over the whole population (compiled SQL) and store the snapshot."""
+    """Evaluate every published policy over the whole population (compiled SQL) and store the snapshot.
+    With --lake, an engine (DuckDB or Spark) runs the same query over the lake and writes snapshots that
+    `xinyong import-snapshot` loads."""
     day = parse_as_of(as_of)
+    if lake is not None or engine is not None:
+        from xinyong.cli.lake_cmds import evaluate_lake
+
+        if lake is None:
+            raise typer.BadParameter("--engine needs --lake DIR (export one with `xinyong export`)",
+                                     param_hint="--lake")
+        evaluate_lake(db, actor, day, engine or "duckdb", lake, master, None, json_out)
+        return
     with open_registry(db, actor) as reg, console.status(f"evaluating as of {day}"):
         summaries = reg.evaluate(day)
     if json_out:

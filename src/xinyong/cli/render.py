@@ -64,7 +64,7 @@ def render_assessment(console: Console, policy: Policy, a: Assessment) -> None:
     if a.contributions:
         print_table(console, ("decided", "type", "record", "points", "counts", "why"),
                     ((c.decided, c.type, c.record, f"{c.points:+d}" if c.counted else "",
-                      "yes" if c.counted else "no", c.note) for c in a.contributions), ids=("record",))
+                      "yes" if c.counted else "no", c.note) for c in a.contributions), ids=("type", "record"))
     for cap in a.caps:
         console.print(f"  cap {esc(cap.cap)} ({esc(cap.period)}): {cap.raw:+d} capped to {cap.capped:+d}")
 

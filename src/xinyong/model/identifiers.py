@@ -26,7 +26,6 @@ from stdnum.id import nik, npwp
 
 from xinyong.model.errors import InvalidIdentifier
 
-
 # GB 11714-1997: weights of the eight body characters; characters are worth 0-9 and A=10 ... Z=35
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -123,12 +122,9 @@ class SchemeRegistry:
                 f"{text!r} is not a valid identifier in any scheme ({', '.join(self.names())})",
                 field="subject",
             )
-        readings = " or ".join(f"{m.key} ({self._schemes[m.scheme].label})" for m in matches)
-        raise InvalidIdentifier(
-            f"{text!r} is ambiguous: valid in several schemes ({', '.join(m.scheme for m in matches)}); "
-            f"write it as scheme:value: {readings}",
-            field="subject",
-        )
+        # short enough to survive a reject file's clipped reason with every candidate named
+        readings = " or ".join(f"{m.key} ({m.kind.value})" for m in matches)
+        raise InvalidIdentifier(f"{text!r} is ambiguous: {readings}; write it as scheme:value", field="subject")
 
     @staticmethod
     def _validate(scheme: Scheme, raw: str) -> SubjectRef:

@@ -35,6 +35,7 @@ from pydantic import Field
 from xinyong.model.base import Frozen
 from xinyong.model.catalogue import ID_PATTERN, Severity
 from xinyong.model.errors import PolicyError, Problem
+from xinyong.policy.lint_words import fold
 from xinyong.policy.loader import validate_doc
 from xinyong.policy.source import SourceDoc, read_yaml
 
@@ -113,7 +114,7 @@ class CharterBases:
 
     def statute_fits(self, kind: str, statute: str) -> bool:
         """Whether ``statute`` names an instrument of the kind this source kind must rest on."""
-        return self.instruments[kind].search(statute) is not None
+        return self.instruments[kind].search(fold(statute)) is not None
 
 
 def _instrument_pattern(words: list[str]) -> re.Pattern[str]:

@@ -33,7 +33,7 @@ from xinyong.policy.lint_bases import (
     record_type_findings,
     source_findings,
 )
-from xinyong.policy.lint_words import other_subject, prohibited_ground
+from xinyong.policy.lint_words import other_subject, other_subject_of_record, prohibited_ground
 from xinyong.policy.loader import (
     LoadedPolicy,
     declared_kind,
@@ -190,7 +190,7 @@ class _Linter:
                              f"condition reads records of {cond.subject!r}: only the assessed subject's own "
                              "records may be read (use subject: self)")
                 for j, type_id in enumerate(cond.types):
-                    word = other_subject(type_id)
+                    word = other_subject_of_record(type_id)
                     if word is not None:
                         self.add(self.doc, (*loc, "types", j), "XC101",
                                  f"condition reads record type {type_id!r}, which names {word!r}: another "

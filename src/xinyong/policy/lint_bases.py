@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from xinyong.model.assessment import ListKind
 from xinyong.model.catalogue import Catalogue, Polarity, RecordType, Severity, Source
 from xinyong.policy.charter_bases import CharterBases
-from xinyong.policy.lint_words import other_actor, other_subject, prohibited_ground, unaccountable
+from xinyong.policy.lint_words import (
+    not_an_authority,
+    other_actor,
+    other_subject,
+    other_subject_of_record,
+    prohibited_ground,
+    unaccountable,
+)
 from xinyong.policy.loader import iter_conditions, policy_conditions
 from xinyong.policy.schema import Condition, Measure, Policy, RecordCondition
 from xinyong.policy.source import PathKey
@@ -65,7 +72,8 @@ def record_type_findings(rt: RecordType, i: int, bases: CharterBases) -> list[Fi
             out.append(((*at, field), "XC301", f"{tid} is on a prohibited ground: {ground[0]} ({field} "
                                                f"names {ground[1]!r})"))
             break
-    for field, word in (("id", other_subject(rt.id)), ("name", other_actor(rt.name))):
+    for field, word in (("id", other_subject_of_record(rt.id)), ("category", other_subject_of_record(rt.category)),
+                        ("name", other_actor(rt.name))):
         if word is not None:
             out.append(((*at, field), "XC101", f"{tid} is about {word!r} (its {field}): another subject's "
                                                "conduct, not the assessed subject's own"))
@@ -108,7 +116,7 @@ def source_findings(src: Source, i: int, catalogue: Catalogue, bases: CharterBas
         out.append(((*at, "statute"), "XC203", f"{sid}: {src.statute!r} is not an instrument that can empower "
                                                 f"a {src.kind} (one of: {', '.join(kind.instruments)})"))
     for field, text in (("id", src.id), ("name", src.name)):
-        word = unaccountable(text)
+        word = not_an_authority(text)
         if word is not None:
             out.append(((*at, field), "XC203", f"{sid} is {word!r} (its {field}): not an accountable authority"))
             break
@@ -196,8 +204,12 @@ def duration_findings(policy: Policy, catalogue: Catalogue, bases: CharterBases)
     for cond, cloc in policy_conditions(policy):
         if isinstance(cond, RecordCondition):
             over((*cloc, "within_days"), "a condition looks back", cond.within_days)
+    proc = policy.procedure
+    over(("procedure", "review_working_days"), "an objection may wait for a decision for", proc.review_working_days)
+    over(("procedure", "expedited_review_working_days"), "an expedited objection may wait for",
+         proc.expedited_review_working_days)
     for sev in Severity:
-        days = getattr(policy.procedure.repair_min_days, sev.value)
+        days = getattr(proc.repair_min_days, sev.value)
         cap = bases.cap(sev)
         if days > cap.listing_days:
             out.append((("procedure", "repair_min_days", sev.value), "XC405",

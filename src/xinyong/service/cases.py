@@ -245,8 +245,10 @@ class CaseService:
             self.store.add_notices([Notice(
                 subject=case.subject, kind=NoticeKind.CASE_FILED, issued=case.filed, ref=f"case:{case.id}",
                 title=f"{case.kind.value.capitalize()} received: case {case.id}",
-                body=(f"Your {case.kind.value} against {case.target} was filed on {case.filed}. A reviewer "
-                      f"decides it with reasons by {case.deadline}"
+                body=(("Your application for credit repair of " if case.kind is CaseKind.REPAIR
+                       else f"Your {case.kind.value} against ")
+                      + f"{case.target} was filed on {case.filed}. A reviewer decides it with reasons by "
+                      + str(case.deadline)
                       + (" (expedited: the listing stays in force meanwhile)." if case.expedited else ".")),
                 act_by=None)], actor=self.actor)
         return self.store.case(case.id)

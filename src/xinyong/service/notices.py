@@ -279,7 +279,7 @@ def _listing_notice(lp: LoadedPolicy, subject: str, t: Transition) -> Notice:
     lst = lp.policy.list_def(t.list_id)
     title = f"{_TITLES[t.stage]}: {lst.name} ({lp.policy.ref})"
     act_by = None
-    body = sentence(t.why)
+    body = sentence(t.why[:1].upper() + t.why[1:])
     if t.status is not None:
         s = t.status
         act_by = s.objection_by if s.objection_by >= t.on else None
@@ -294,6 +294,7 @@ def _listing_notice(lp: LoadedPolicy, subject: str, t: Transition) -> Notice:
 
 
 def sentence(text: str) -> str:
-    """``text`` as a sentence: stripped, with a full stop unless it already ends with punctuation."""
+    """``text`` ending as a sentence: stripped, with a full stop unless it ends with punctuation (reasons
+    typed by a reviewer, generated clauses: the next sentence must not run into them)."""
     text = text.strip()
     return text if not text or text[-1] in ".!?。！？" else text + "."

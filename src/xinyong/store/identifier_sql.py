@@ -2,10 +2,11 @@
 
 python-stdnum stays the authority (charter: identifiers are never validated by hand): these are the
 same algorithms written for a column at a time, and Hypothesis tests hold them equal to the per-value
-validators of :mod:`xinyong.model.identifiers` (``stdnum.cn.ric``, and ``stdnum.cn.uscc`` plus the GB 11714
-check character of the embedded organisation code, which stdnum does not verify). They only decide values already in compact
-form (18 ASCII letters or digits, optionally ``cn.uscc:`` / ``cn.ric:`` in front); anything else (spaces,
-dashes, full-width characters, other schemes) is resolved per row by :class:`SchemeRegistry`.
+validators of :mod:`xinyong.model.identifiers` (``stdnum.cn.ric``, and ``stdnum.cn.uscc`` plus the GB
+11714 check character of the embedded organisation code, which stdnum does not verify). They only decide
+values already in compact form (18 ASCII letters or digits, optionally ``cn.uscc:`` / ``cn.ric:`` in
+front); anything else (spaces, dashes, full-width characters, other schemes) is resolved per row by
+:class:`SchemeRegistry`.
 
 The bulk ingest uses :func:`compact_keys`: numpy over the Arrow buffers of the subject column (with
 :mod:`xinyong.model.checkdigits`), about 20 times faster than splitting strings into characters in SQL.

@@ -278,3 +278,38 @@ class SubjectImport(Protocol):
 
 class FullStore(Store, BulkIngest, RunWriter, SubjectImport, Protocol):
     """What both shipped backends implement: the core and every capability."""
+
+
+# -- optional capabilities: the lake (export) and snapshots computed elsewhere (import) ---------------
+
+
+@dataclass(frozen=True)
+class LakePages:
+    """One table read for a lake export, a page of Arrow rows at a time, sorted by (``bucket``, subject).
+
+    ``rows`` and ``audit_seq`` (the audit head read before the scan: every write with a lower seq is in
+    the pages) are known before the first page is read, so a caller can tell that nothing changed and
+    leave ``batches`` unread. Each batch carries an int32 ``bucket`` column (the subject's hash bucket).
+    """
+
+    table: str
+    rows: int
+    audit_seq: int
+    buckets: int
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+
+
+@runtime_checkable
+class LakeExport(Protocol):
+    """Stream a whole table (records, amendments or subjects) for a Parquet lake in bounded memory."""
+
+    def export_table(self, table: str, *, buckets: int = 16, page_rows: int = 262_144) -> LakePages: ...
+
+
+@runtime_checkable
+class SnapshotImport(Protocol):
+    """Load a snapshot that an engine computed over a lake (``xinyong evaluate --lake``) as a normal run:
+    assessments, listings and the run row in one transaction, with the audit head its lake reflects."""
+
+    def import_snapshot(self, directory: Path, actor: str = "system") -> RunSummary: ...

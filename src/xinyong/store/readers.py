@@ -6,12 +6,11 @@ JSON line, a truncated Parquet file, a directory. Every one of those ends here a
 naming the file and the place; never a reader's traceback and never the input echoed back (quoted
 values are clipped).
 
-- CSV: the bytes are checked in Python first (UTF-8, line length) a block at a time, because DuckDB's
-  CSV sniffer fails on such files as a whole and quotes the offending line in full. Clean files go to
-  DuckDB's reader untouched, with the header parsed here (no sniffing); files with bad lines are copied
-  without them. Structural problems (column counts, quotes) come from DuckDB's ``store_rejects``, found
-  by a first counting scan so that every row keeps its number in the file.
-- JSON Lines: a line splitter and ``json.loads`` per line, so one bad line is one reject with its line
+- CSV: bytes checked here first (UTF-8, line length), a block at a time: DuckDB's sniffer fails on such
+  files as a whole and quotes the offending line in full. The header is parsed here (no sniffing); bad
+  lines are cut out of a temporary copy; column-count and quoting problems come from DuckDB's
+  ``store_rejects`` in a first counting scan, so every row keeps its number in the file.
+- JSON Lines: a line splitter and ``json.loads`` per line: one bad line is one reject with its line
   number (as the HTTP NDJSON endpoint does), not a refused file.
 - Parquet: pyarrow, a row group at a time, so a corrupt row group is named and the others are read.
 
@@ -325,8 +324,7 @@ def _scan_csv(con: duckdb.DuckDBPyConnection, reading: Reading, path: Path, head
 
 
 def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP TABLE IF EXISTS _xy_rej")
-    con.execute("DROP TABLE IF EXISTS _xy_rej_scan")
+    con.execute("DROP TABLE IF EXISTS _xy_rej; DROP TABLE IF EXISTS _xy_rej_scan")
 
 
 def _file_rows(ordinal: npt.NDArray[np.int64], removed: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -176,20 +176,21 @@ class SqlCases:
         if not out:
             return out
         keys = sorted(out)
+        # one subject (every decision's re-assessment): equality, so the subject index is used; an
+        # IN-list over an unnested array is a scan on DuckDB
+        match, arg = ("= ?", keys[0]) if len(keys) == 1 else ("IN (SELECT unnest(?::VARCHAR[]))", keys)
         for r in self._query(
                 "SELECT DISTINCT subject, source, type, occurred, decided, document, amount FROM records "
-                "WHERE subject IN (SELECT unnest(?::VARCHAR[])) ORDER BY subject, decided, occurred, type, document",
-                [keys]):
+                f"WHERE subject {match} ORDER BY subject, decided, occurred, type, document", [arg]):
             out[r[0]][0].append(Record(subject=r[0], source=r[1], type=r[2], occurred=r[3], decided=r[4],
                                        document=r[5], amount=dec(r[6])))
         for r in self._query(
                 "SELECT DISTINCT s.subject, a.record, a.kind, a.effective, a.reason, a.document, a.amount "
-                "FROM amendments a JOIN (SELECT DISTINCT id, subject FROM records WHERE subject IN "
-                "(SELECT unnest(?::VARCHAR[]))) s ON s.id = a.record "
-                "ORDER BY s.subject, a.effective, a.record, a.kind, a.document", [keys]):
+                f"FROM amendments a JOIN (SELECT DISTINCT id, subject FROM records WHERE subject {match}) s "
+                "ON s.id = a.record ORDER BY s.subject, a.effective, a.record, a.kind, a.document", [arg]):
             out[r[0]][1].append(Amendment.model_validate({
                 "record": r[1], "kind": r[2], "effective": r[3], "reason": r[4], "document": r[5],
                 "amount": dec(r[6])}))
-        for view in self._cases("WHERE subject IN (SELECT unnest(?::VARCHAR[]))", [keys]):
+        for view in self._cases(f"WHERE subject {match}", [arg]):
             out[view.case.subject][2].append(view)
         return out

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Self
 
 from xinyong.audit import GENESIS, AuditEntry, ChainedEntry, chain, renumber, utc_now
@@ -32,6 +33,7 @@ from xinyong.store.protocol import (
     AssessmentRun,
     CaseStore,
     KeyStore,
+    LakePages,
     ListingRow,
     PolicyVersion,
     SubjectRow,
@@ -460,6 +462,18 @@ class SqlStore:
         from xinyong.store.sql_keys import SqlKeys  # it imports this module: bound at first use
 
         return SqlKeys(self)
+
+    def import_snapshot(self, directory: Path, actor: str = "system") -> RunSummary:
+        """SnapshotImport: a run computed over the lake, loaded as a normal run (store/snapshot.py);
+        ``export_table`` is the lake's other half (LakeExport)."""
+        from xinyong.store import snapshot  # it imports this module: bound at first use
+
+        return snapshot.import_snapshot(self, directory, actor)
+
+    def export_table(self, table: str, *, buckets: int = 16, page_rows: int = 262_144) -> LakePages:
+        from xinyong.store import snapshot
+
+        return snapshot.export_pages(self, table, buckets=buckets, page_rows=page_rows)
 
 
 def _chained(r: tuple[Any, ...]) -> ChainedEntry:

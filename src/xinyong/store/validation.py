@@ -138,35 +138,38 @@ class RecordValidator:
     # -- validation ------------------------------------------------------------------------------------
 
     def validate(self, batch: pa.Table, file: str, *, with_ids: bool = False) -> Validated:
-        """Check one batch: the rejects, and the valid rows as a checked table (unique by id)."""
+        """Check one batch: the rejects (in row order), and the valid rows as a checked table (unique by
+        id; in no particular order, as a store needs none)."""
         staged = self._subjects(batch)
         con = self._con
         con.register("_xy_batch", staged)
         try:
-            con.execute(self._validate_sql(staged))
+            full = con.sql(self._validate_sql(staged)).to_arrow_table()
         finally:
             con.unregister("_xy_batch")
-        bad = con.execute(f"SELECT row, {', '.join(FLAGS)} FROM _xy_v WHERE NOT ok ORDER BY row").fetchall()
+        ok = pc.fill_null(full.column("ok"), False)
+        valid = int(pc.sum(ok).as_py() or 0)
         rejects: list[RejectRow] = []
-        if bad:
-            rows = batch.column("row").to_numpy()
-            where = np.searchsorted(rows, np.array([r[0] for r in bad], dtype=np.int64))
-            cols = ["row", *NAMES, "kind"]
-            values = staged.select(cols).take(pa.array(where, pa.int64())).to_pylist()
-            for r, v in zip(bad, values, strict=True):
-                rejects.extend(self._reasons(file, {**v, **dict(zip(FLAGS, r[1:], strict=True))}))
-        valid = batch.num_rows - len(bad)
-        good = "(SELECT * FROM _xy_v WHERE ok)"
-        if valid and con.execute(f"SELECT count(*) - count(DISTINCT key) FROM {good}").fetchall() != [(0,)]:
-            # the same record twice in one batch: keep the first (a 60-bit key collision is kept apart)
-            good = ("(SELECT * FROM _xy_v WHERE ok "
-                    "QUALIFY row_number() OVER (PARTITION BY id ORDER BY row) = 1 ORDER BY row)")
-        checked = con.sql(
-            "SELECT row, id, key, skey AS subject, split_part(skey, ':', 1) AS scheme, kind, type, "
-            f"occ AS occurred, dec AS decided, document, amt AS amount FROM {good}").to_arrow_table()
-        ids = (con.sql("SELECT row, id, skey AS subject FROM _xy_v WHERE ok ORDER BY row").to_arrow_table()
+        good = full
+        if valid < full.num_rows:
+            good = full.filter(ok)
+            bad = full.filter(pc.invert(ok)).select(["row", *FLAGS]).sort_by("row")
+            where = np.searchsorted(batch.column("row").to_numpy(), bad.column("row").to_numpy())
+            values = staged.select(["row", *NAMES, "kind"]).take(pa.array(where, pa.int64())).to_pylist()
+            for v, flags in zip(values, bad.select(list(FLAGS)).to_pylist(), strict=True):
+                rejects.extend(self._reasons(file, {**v, **flags}))
+        ids = (good.select(["row", "id", "skey"]).rename_columns(["row", "id", "subject"]).sort_by("row")
                if with_ids else None)
-        con.execute("DROP TABLE _xy_v")
+        if valid and pc.count_distinct(good.column("key")).as_py() != valid:
+            # the same record twice in one batch: keep the first (a 60-bit key collision is kept apart)
+            con.register("_xy_good", good)
+            try:
+                good = con.sql("SELECT * FROM _xy_good QUALIFY row_number() OVER (PARTITION BY id ORDER BY row) "
+                               "= 1 ORDER BY row").to_arrow_table()
+            finally:
+                con.unregister("_xy_good")
+        checked = good.select(["row", "id", "key", "skey", "scheme", "kind", "type", "occ", "dec", "document",
+                               "amt"]).rename_columns(CHECKED_SCHEMA.names)
         return Validated(batch.num_rows, valid, rejects, checked.cast(CHECKED_SCHEMA), ids)
 
     def _subjects(self, batch: pa.Table) -> pa.Table:
@@ -221,7 +224,6 @@ class RecordValidator:
             amt_ok = (f"(k.am IS NULL OR coalesce(try_cast(k.am AS DECIMAL(38, 10)) = {amt} "
                       f"AND {amt} >= 0, false))")
         return f"""
-CREATE OR REPLACE TEMP TABLE _xy_v AS
 WITH k AS (
   SELECT row, skey, kind, type, document, NULLIF(trim(source), '') AS source, ctrl,
     {day("occurred")} AS occ, {day("decided")} AS dec, {am} AS am
@@ -245,7 +247,7 @@ g AS (
   SELECT *, ({" AND ".join(FLAGS)}) AS ok FROM f),
 h AS (
   SELECT *, CASE WHEN ok THEN {rid} END AS id FROM g)
-SELECT *, CAST('0x' || substr(id, 1, 15) AS BIGINT) AS key FROM h"""
+SELECT *, CAST('0x' || substr(id, 1, 15) AS BIGINT) AS key, split_part(skey, ':', 1) AS scheme FROM h"""
 
     def _reasons(self, file: str, r: dict[str, object]) -> Iterator[RejectRow]:
         def shown(fld: str) -> str:
