@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import date
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,7 @@ def publish(
     """Publish policies into the store (refused whole if any breaks the charter). A published version
     is immutable: change a policy by publishing a new version."""
     with open_registry(db, actor, create=True) as reg:
-        out = reg.publish(paths)
+        out = reg.publish(paths, today=date.today())  # the edge reads the clock: no retroactive versions
     if json_out:
         print_json([p.__dict__ for p in out])
         return

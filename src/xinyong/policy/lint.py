@@ -128,7 +128,14 @@ def _catalogue_findings(cat: Catalogue, bases: CharterBases, *, types: set[str] 
     for i, src in enumerate(cat.sources):
         if sources is None or i in sources:
             first = next((t for t in src.may_submit if types is None or t in types), "")
-            out += [(first, f) for f in source_findings(src, i, cat, bases)]
+            for f in source_findings(src, i, cat, bases):
+                loc = f[0]
+                if len(loc) == 4 and loc[2] == "may_submit":  # about one type it submits: that type's concern
+                    type_id = src.may_submit[int(loc[3])]
+                    if types is None or type_id in types:
+                        out.append((type_id, f))
+                else:
+                    out.append((first, f))
     return out
 
 
@@ -224,7 +231,11 @@ class _Linter:
             if lst.max_duration_days is None:
                 self.add(self.doc, ("lists", i, "max_duration_days"), "XC402",
                          f"list {lst.id!r} has no max_duration_days: every listing must end")
-            elif pub.days is not None and pub.days > lst.max_duration_days:
+            if "expiry" not in lst.exit:
+                self.add(self.doc, ("lists", i, "exit"), "XC402",
+                         f"list {lst.id!r} does not end by expiry (exit: {', '.join(lst.exit)}): every listing "
+                         "must end by itself")
+            if lst.max_duration_days is not None and pub.days is not None and pub.days > lst.max_duration_days:
                 self.add(self.doc, ("lists", i, "publication", "days"), "XC403",
                          f"list {lst.id!r} is published for {pub.days} days, longer than a listing "
                          f"lasts ({lst.max_duration_days} days)")

@@ -48,12 +48,13 @@ class Registry:
     store: FullStore
     actor: str = "cli"
     schemes: SchemeRegistry = field(default_factory=default_schemes)
-    _policies: list[LoadedPolicy] | None = None
+    _versions: list[LoadedPolicy] | None = None
 
     # -- policies ----------------------------------------------------------------------------------
 
-    def publish(self, paths: list[Path]) -> list[Published]:
-        """Publish every policy under ``paths``; refused whole if any breaks the charter."""
+    def publish(self, paths: list[Path], today: date | None = None) -> list[Published]:
+        """Publish every policy under ``paths``; refused whole if any breaks the charter, or if a version
+        would take effect before ``today`` (no retroactive punishment: a new rule never reaches back)."""
         files = find_policy_files(paths)
         if not files:
             raise NotFound(f"no policy files under {', '.join(map(str, paths))}", field="paths")
@@ -61,6 +62,14 @@ class Registry:
         problems = [p for lp in loaded for p in lint(lp)]
         if problems:
             raise PolicyError(problems)
+        known = {(pv.policy, pv.version) for pv in self.store.policy_versions()}
+        for lp in loaded:
+            start = lp.policy.effective_from
+            if today is not None and start is not None and start < today and (lp.policy.id, lp.policy.version) \
+                    not in known:
+                raise InvalidInput(f"{lp.doc.path}: {lp.policy.ref} would take effect on {start}, before today "
+                                   f"({today}); a version applies from its publication on, never to the past",
+                                   field="effective_from")
         out = []
         with self.store.transaction():
             for lp in loaded:
@@ -69,20 +78,29 @@ class Registry:
                     lp.policy.id, lp.policy.version, lp.doc.path.read_text(encoding="utf-8"),
                     lp.catalogue_doc.path.read_text(encoding="utf-8"), actor=self.actor)
                 out.append(Published(lp.policy.id, lp.policy.version, new))
-        self._policies = None
+        self._versions = None
         return out
 
-    def policies(self) -> list[LoadedPolicy]:
-        """The latest published version of every policy, loaded from the texts the store kept."""
-        if self._policies is None:
-            latest: dict[str, LoadedPolicy] = {}
-            for pv in self.store.policy_versions():  # oldest first: later versions replace earlier
-                latest[pv.policy] = load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml")
-            self._policies = [latest[k] for k in sorted(latest)]
-        if not self._policies:
-            raise NotFound("no policy is published in this store; run `xinyong publish policies/`",
-                           field="policy")
-        return self._policies
+    def versions(self) -> list[LoadedPolicy]:
+        """Every published version, in publication order, loaded once from the texts the store kept."""
+        if self._versions is None:
+            self._versions = [load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml")
+                              for pv in self.store.policy_versions()]  # oldest first
+        return self._versions
+
+    def policies(self, as_of: date | None = None) -> list[LoadedPolicy]:
+        """The version of every policy in force on ``as_of`` (the latest published whose
+        ``effective_from`` is not after it; a version without one is in force from the start), or the
+        latest of each without a date. Replaying a past date uses the rules of that date."""
+        chosen: dict[str, LoadedPolicy] = {}
+        for lp in self.versions():  # publication order: a later version in force replaces an earlier
+            start = lp.policy.effective_from
+            if as_of is None or start is None or start <= as_of:
+                chosen[lp.policy.id] = lp
+        if not chosen:
+            raise NotFound("no policy is published in this store; run `xinyong publish policies/`"
+                           if not self.versions() else f"no policy version is in force on {as_of}", field="policy")
+        return [chosen[k] for k in sorted(chosen)]
 
     # -- evaluation --------------------------------------------------------------------------------
 
@@ -90,7 +108,7 @@ class Registry:
         """Evaluate every published policy over the whole population; one snapshot per policy."""
         out = []
         amended = self.store.has_amendments(as_of)
-        for lp in self.policies():
+        for lp in self.policies(as_of):
             # both stores keep each record id once (content ids, deduplicated on write)
             query = plan_run(lp, as_of, self.store.dialect, amended=amended, unique_ids=True)
             with self.store.transaction():
@@ -106,7 +124,7 @@ class Registry:
         key = self.schemes.parse(subject).key
         records, amendments = self.store.records_of(key), self.store.amendments_of(key)
         return [(lp, evaluate(lp, key, records, amendments, as_of, self.schemes))
-                for lp in self.policies()]
+                for lp in self.policies(as_of)]
 
     def assess_in_force(self, subject: str, as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
         """What decisions read: like :meth:`assess`, but a listing still in its notice period, or suspended
@@ -117,7 +135,7 @@ class Registry:
     def _in_force(self, key: str, records: list[Record], amendments: list[Amendment], cases: list[CaseView],
                   as_of: date) -> list[tuple[LoadedPolicy, Assessment]]:
         out = []
-        for lp in self.policies():
+        for lp in self.policies(as_of):
             a = evaluate(lp, key, records, amendments, as_of, self.schemes)
             if a.listings:
                 a = in_force_only(a, listing_statuses(lp, a, records, amendments, cases, self.schemes))
@@ -155,7 +173,7 @@ class Registry:
 
     def decision_index(self, as_of: date, _retry: bool = False) -> DecisionIndex:
         """Index of every subject's state from the latest runs as of ``as_of`` (evaluating if none)."""
-        policies = self.policies()
+        policies = self.policies(as_of)
         runs = [self.store.latest_run(lp.policy.id, as_of) for lp in policies]
         if any(r is None or r.version != lp.policy.version for r, lp in zip(runs, policies, strict=True)):
             self.evaluate(as_of)
@@ -191,7 +209,7 @@ class Registry:
         period, open objection): the compiled SQL knows entry and duration, not due process."""
         cases = self.store.cases
         recheck: set[str] = set()
-        for lp, run in zip(self.policies(), runs, strict=True):
+        for lp, run in zip(self.policies(as_of), runs, strict=True):
             assert run is not None
             notice = lp.policy.procedure.notice_days or 0
             lists = [x.id for x in lp.policy.lists if x.takes_effect != "immediately" and notice > 0]
@@ -211,15 +229,15 @@ class Registry:
 
     def listings(self, list_id: str, as_of: date | None = None) -> tuple[LoadedPolicy, list[ListingRow]]:
         """Listings in force in the latest run (as of ``as_of`` if given) of the policy with the list."""
-        for lp in self.policies():
+        for lp in self.policies(as_of):
             if any(x.id == list_id for x in lp.policy.lists):
                 run = self.store.latest_run(lp.policy.id, as_of)
-                if run is None:
+                if run is None or run.version != lp.policy.version:
                     raise NotFound(f"list {list_id!r} has not been evaluated"
                                    + (f" as of {as_of}" if as_of else "") + "; run `xinyong evaluate`",
                                    field="as_of")
                 return lp, self.store.listings_in_force(list_id, run.run)
-        known = sorted(x.id for lp in self.policies() for x in lp.policy.lists)
+        known = sorted(x.id for lp in self.policies(as_of) for x in lp.policy.lists)
         raise NotFound(f"no published policy has a list {list_id!r}; lists: {', '.join(known)}",
                        field="list")
 

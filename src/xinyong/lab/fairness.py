@@ -1,0 +1,259 @@
+"""Fairness of a policy's outcomes across groups: selection rates, the four-fifths rule, bootstrap CIs.
+
+Input is one row per subject (the compiled policy's result joined to the population's fairness
+attributes after evaluation: no rule ever reads them, charter rule 3) and boolean *outcomes*: being on
+each list, being in each tier.
+
+The figures come from fairlearn's ``MetricFrame`` with ``selection_rate``: per group, the ratio
+between the least and the most selected group (the demographic parity ratio, which is also the
+four-fifths figure) and the difference. A million rows as a pandas frame make a ``MetricFrame`` take
+seconds, and its row bootstrap minutes, so the rows are first counted into cells (group x selected)
+and the frame is given the counts as ``sample_weight``: the same rates, exactly. The bootstrap draws
+the cell counts from a multinomial with the observed cell shares, which *is* the row bootstrap for any
+statistic of the counts (every rate here is one), vectorised over all replicates at once.
+
+Which group is "most favoured" depends on the outcome: for a red list or a tier that brings benefits
+it is the group selected most, for a black list or a tier with restrictions the group selected least.
+Either way the ratio of the worst-off group to it is min rate / max rate; a ratio under 0.8 fails the
+four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)). Outcomes with no measure attached are
+reported but not judged. Groups smaller than ``min_group`` subjects are left out of the ratio: a rate
+of a handful of people says nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from fairlearn.metrics import MetricFrame, selection_rate
+
+from xinyong.model.identifiers import SubjectKind
+from xinyong.policy.loader import LoadedPolicy
+
+FOUR_FIFTHS = 0.8
+ATTRIBUTES = ("kind", "region", "urban_rural", "sector", "size", "age_band", "sex")
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One yes/no outcome of a policy for each subject, and whether being selected is good for them
+    (None: no measure attached, so not judged by the four-fifths rule)."""
+
+    name: str
+    favourable: bool | None
+    selected: Bools
+    applies: Bools
+
+
+@dataclass(frozen=True)
+class GroupRate:
+    value: str
+    n: int
+    selected: int
+    rate: float
+    ci: tuple[float, float]
+    ratio_to_most_favoured: float
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """One outcome across the groups of one attribute."""
+
+    outcome: str
+    attribute: str
+    favourable: bool | None
+    groups: list[GroupRate]
+    most_favoured: str
+    least_favoured: str
+    ratio: float
+    ratio_ci: tuple[float, float]
+    difference: float
+    difference_ci: tuple[float, float]
+    passes_four_fifths: bool | None
+    left_out: list[str] = field(default_factory=list)
+
+
+def policy_outcomes(lp: LoadedPolicy, table: pa.Table, prefix: str = "") -> list[Outcome]:
+    """Each list and each tier of ``lp`` as an outcome over ``table`` (columns ``{prefix}tier``,
+    ``{prefix}l_<list>`` as written by the population engine), among the subjects it applies to."""
+    policy = lp.policy
+    kinds = pa.array(sorted({SubjectKind(k).value for k in policy.applies_to}))
+    applies = pc.is_in(table.column("kind"), value_set=kinds).to_numpy(zero_copy_only=False)
+    applies = np.asarray(applies, dtype=np.bool_)
+    out = []
+    for lst in policy.lists:
+        column = table.column(f"{prefix}l_{lst.id}").to_numpy(zero_copy_only=False).astype(np.bool_)
+        out.append(Outcome(f"list:{lst.id}", lst.kind.value == "red", column, applies))
+    if policy.scoring is not None and policy.tiers:
+        tiers = table.column(f"{prefix}tier")
+        for tier in policy.tiers:
+            effects = {m.effect.value for m in policy.measures if m.tiers and tier.name in m.tiers}
+            favourable = None if not effects else effects == {"benefit"}
+            sel = pc.fill_null(pc.equal(tiers, tier.name), False).to_numpy(zero_copy_only=False)
+            out.append(Outcome(f"tier:{tier.name}", favourable, np.asarray(sel, dtype=np.bool_), applies))
+    for action, mask in measure_masks(lp, table, prefix).items():
+        out.append(Outcome(f"measure:{action}", action.endswith("(benefit)"), mask, applies))
+    return out
+
+
+def bools(table: pa.Table, column: str) -> Bools:
+    if column not in table.column_names:
+        return np.zeros(table.num_rows, dtype=np.bool_)
+    return np.asarray(pc.fill_null(table.column(column), False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def measure_masks(lp: LoadedPolicy, table: pa.Table, prefix: str = "") -> dict[str, Bools]:
+    """Per ``action (effect)``: the subjects at least one of the policy's measures applies to."""
+    tiers = np.asarray(pc.fill_null(table.column(f"{prefix}tier"), "").to_numpy(zero_copy_only=False), dtype=object)
+    out: dict[str, Bools] = {}
+    for m in lp.policy.measures:
+        if m.on_list is not None:
+            mask = bools(table, f"{prefix}l_{m.on_list}")
+        else:
+            mask = np.isin(tiers, list(m.tiers or []))
+        key = f"{m.action} ({m.effect.value})"
+        out[key] = out[key] | mask if key in out else mask
+    return out
+
+
+def _cells(groups: pa.Array, outcome: Outcome) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per group value: subjects and selected subjects (rows with no value or outside the policy dropped)."""
+    keep = outcome.applies & np.asarray(pc.is_valid(groups).to_numpy(zero_copy_only=False), dtype=np.bool_)
+    values = groups.filter(pa.array(keep))
+    sel = pa.array(outcome.selected[keep])
+    counted = pa.table({"g": values, "s": sel}).group_by("g").aggregate([("s", "count"), ("s", "sum")])
+    counted = counted.sort_by("g")
+    names = [str(v) for v in counted.column("g").to_pylist()]
+    n = np.asarray(counted.column("s_count").to_numpy(), dtype=np.int64)
+    k = np.asarray(pc.fill_null(counted.column("s_sum"), 0).to_numpy(), dtype=np.int64)
+    return names, n, k
+
+
+def _metric_frame(names: Sequence[str], n: npt.NDArray[np.int64], k: npt.NDArray[np.int64]) -> MetricFrame:
+    """fairlearn's MetricFrame over the counted cells (each row a cell, weighted by its count)."""
+    groups = [g for g in names for _ in (0, 1)]
+    y = np.tile(np.array([0, 1]), len(names))
+    weight = np.column_stack([n - k, k]).ravel()
+    return MetricFrame(metrics=selection_rate, y_true=y, y_pred=y,
+                       sensitive_features=pd.Series(groups, name="group"),
+                       sample_params={"sample_weight": weight})
+
+
+def disparity(outcome: Outcome, attribute: str, groups: pa.Array, *, n_boot: int = 200, seed: int = 0,
+              min_group: int = 50) -> Disparity | None:
+    """The outcome across one attribute's groups; None when fewer than two groups are large enough."""
+    names, n, k = _cells(groups, outcome)
+    big = n >= min_group
+    left_out = [g for g, b in zip(names, big, strict=True) if not b]
+    names = [g for g, b in zip(names, big, strict=True) if b]
+    n, k = n[big], k[big]
+    if len(names) < 2:
+        return None
+    mf = _metric_frame(names, n, k)
+    rates = np.array([float(mf.by_group[g]) for g in names])
+    # nobody selected in any group: no disparity (fairlearn's 0/0 is NaN)
+    ratio = float(mf.ratio()) if rates.max() > 0 else 1.0
+    difference = float(mf.difference())
+    boot = _bootstrap(n, k, n_boot, seed)
+    favoured = int(np.argmax(rates)) if outcome.favourable is not False else int(np.argmin(rates))
+    worst = int(np.argmin(rates)) if outcome.favourable is not False else int(np.argmax(rates))
+    lo, hi = (np.quantile(boot, [0.025, 0.975], axis=0) if n_boot else (rates, rates))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_best = rates / rates[favoured] if outcome.favourable is not False else rates[favoured] / rates
+    to_best = np.nan_to_num(to_best, nan=1.0, posinf=0.0)
+    b_ratio, b_diff = _ratio_difference(boot) if n_boot else (np.array([ratio]), np.array([difference]))
+    group_rates = [GroupRate(g, int(n[i]), int(k[i]), float(rates[i]), (float(lo[i]), float(hi[i])),
+                             float(to_best[i])) for i, g in enumerate(names)]
+    return Disparity(
+        outcome=outcome.name, attribute=attribute, favourable=outcome.favourable, groups=group_rates,
+        most_favoured=names[favoured], least_favoured=names[worst], ratio=ratio,
+        ratio_ci=_interval(b_ratio), difference=difference, difference_ci=_interval(b_diff),
+        passes_four_fifths=None if outcome.favourable is None else bool(ratio >= FOUR_FIFTHS),
+        left_out=left_out)
+
+
+def _bootstrap(n: npt.NDArray[np.int64], k: npt.NDArray[np.int64], n_boot: int, seed: int
+               ) -> npt.NDArray[np.float64]:
+    """Rates per group in ``n_boot`` bootstrap replicates (rows: replicates, columns: groups)."""
+    if n_boot <= 0:
+        return np.zeros((0, len(n)))
+    cells = np.column_stack([n - k, k]).ravel()
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(int(cells.sum()), cells / cells.sum(), size=n_boot).reshape(n_boot, len(n), 2)
+    total = draws.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates: npt.NDArray[np.float64] = np.where(total > 0, draws[:, :, 1] / np.maximum(total, 1), np.nan)
+    return rates
+
+
+def _ratio_difference(rates: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    hi = np.nanmax(rates, axis=1)
+    lo = np.nanmin(rates, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 1.0)
+    return ratio, hi - lo
+
+
+def _interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def fairness(lp: LoadedPolicy, table: pa.Table, *, prefix: str = "", attributes: Sequence[str] = ATTRIBUTES,
+             n_boot: int = 200, seed: int = 0, min_group: int = 50) -> list[Disparity]:
+    """Every outcome of the policy across every attribute the table carries."""
+    out = []
+    for outcome in policy_outcomes(lp, table, prefix):
+        for attribute in attributes:
+            if attribute not in table.column_names:
+                continue
+            d = disparity(outcome, attribute, table.column(attribute).combine_chunks(), n_boot=n_boot,
+                          seed=seed, min_group=min_group)
+            if d is not None:
+                out.append(d)
+    return out
+
+
+def four_fifths_failures(disparities: Sequence[Disparity]) -> list[Disparity]:
+    """Judged outcomes whose worst-off group gets under four fifths of the most favoured group's rate."""
+    return [d for d in disparities if d.passes_four_fifths is False]
+
+
+def rule_gaps(points: pa.Table, groups: pa.Table, applies: Bools, *, attributes: Sequence[str] = ATTRIBUTES,
+              top: int = 5, min_group: int = 50) -> list[dict[str, Any]]:
+    """The scoring rules whose mean points per subject differ most between the groups of an attribute.
+
+    ``points``: ``subject, type, points`` (a rule's points per subject before caps); ``groups``: one row
+    per subject with ``subject`` and the attributes; ``applies``: the subjects the policy applies to.
+    """
+    base = groups.filter(pa.array(applies))
+    joined = points.join(base, "subject", join_type="inner")
+    out: list[dict[str, Any]] = []
+    for attribute in attributes:
+        if attribute not in base.column_names:
+            continue
+        sizes = base.group_by(attribute).aggregate([("subject", "count")])
+        size = {v: n for v, n in zip(sizes.column(attribute).to_pylist(), sizes.column("subject_count").to_pylist(),
+                                     strict=True) if v is not None and n >= min_group}
+        if len(size) < 2:
+            continue
+        sums = joined.group_by([attribute, "type"]).aggregate([("points", "sum")])
+        means: dict[str, dict[str, float]] = {}
+        for v, t, s in zip(sums.column(attribute).to_pylist(), sums.column("type").to_pylist(),
+                           sums.column("points_sum").to_pylist(), strict=True):
+            if v in size:
+                means.setdefault(t, dict.fromkeys(size, 0.0))[v] = float(s) / size[v]
+        for t, by in means.items():
+            hi = max(by, key=lambda g: by[g])
+            lo = min(by, key=lambda g: by[g])
+            out.append({"rule": t, "attribute": attribute, "gap": by[hi] - by[lo], "highest": hi, "lowest": lo,
+                        "mean_points": {g: round(m, 3) for g, m in sorted(by.items())}})
+    out.sort(key=lambda r: -abs(float(r["gap"])))
+    return out[:top]
