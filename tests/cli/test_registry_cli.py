@@ -53,8 +53,9 @@ def test_batch_check_from_a_manifest(xinyong: Run, demo_db: Path, tmp_path: Path
     manifest.write_text("\n".join(ids) + "\n")
     res = xinyong("check", "--batch", str(manifest), "transport.flight.purchase", "--purpose",
                   "manifest", "--db", str(demo_db), "--as-of", "2026-07-01", "--json")
-    assert res.returncode == 0, res.stderr
-    assert [d["subject"] for d in json.loads(res.stdout)] == ids
+    out = json.loads(res.stdout)
+    assert [d["subject"] for d in out] == ids and [d["line"] for d in out] == list(range(1, 51))
+    assert res.returncode == (1 if any(d["effect"] == "deny" for d in out) else 0), res.stderr
 
 
 def test_ingest_reports_bad_rows_and_audit_detects_tampering(xinyong: Run, demo_db: Path,

@@ -59,18 +59,21 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _write(root: Path, records: list[Record], amendments: list[Amendment]) -> dict[str, Path]:
-    """The three tables as Parquet files in the lake's columns (ids unique, as the store keeps them)."""
+    """The three tables as Parquet files in the lake's columns (ids unique, as the store keeps them), every
+    column typed: an empty column of Arrow's null type reaches Spark as VOID."""
     schemes = default_schemes()
     tables = {
         "subjects": pa.table({"id": SUBJECTS, "scheme": [s.partition(":")[0] for s in SUBJECTS],
                               "kind": [schemes.kind_of(s).value for s in SUBJECTS],
                               "name": pa.array([None] * len(SUBJECTS), pa.string())}),
         "records": pa.table({
-            "id": [r.id for r in records], "subject": [r.subject for r in records],
-            "source": [r.source for r in records], "type": [r.type for r in records],
+            "id": pa.array([r.id for r in records], pa.string()),
+            "subject": pa.array([r.subject for r in records], pa.string()),
+            "source": pa.array([r.source for r in records], pa.string()),
+            "type": pa.array([r.type for r in records], pa.string()),
             "occurred": pa.array([r.occurred for r in records], pa.date32()),
             "decided": pa.array([r.decided for r in records], pa.date32()),
-            "document": [r.document for r in records],
+            "document": pa.array([r.document for r in records], pa.string()),
             "amount": pa.array([r.amount for r in records], pa.decimal128(18, 2))}),
         "amendments": pa.table({
             "id": pa.array([a.id for a in amendments], pa.string()),

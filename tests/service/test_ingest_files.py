@@ -159,11 +159,20 @@ def test_directory(store: DuckDBStore, catalogue: Catalogue, tmp_path: Path) -> 
     _refused(store, d, catalogue, "dir.csv: is a directory")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_permission_denied(store: DuckDBStore, catalogue: Catalogue, tmp_path: Path) -> None:
+def test_permission_denied(store: DuckDBStore, catalogue: Catalogue, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "secret.csv"
     p.write_text(HEADER + _line("T-1"), encoding="utf-8")
     p.chmod(0)
+    if os.geteuid() == 0:  # root reads every file: let the file system say no as it would to anyone else
+        real_open = Path.open
+
+        def deny(self: Path, *args: object, **kw: object) -> object:
+            if self == p:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Path, "open", deny)
     try:
         _refused(store, p, catalogue, "secret.csv: permission denied")
     finally:
@@ -203,3 +212,14 @@ def test_bom_crlf_and_quoted_commas_still_read(store: DuckDBStore, catalogue: Ca
     s = _ingest(store, p, catalogue)
     assert (s.accepted, s.rejected) == (2, 0)
     assert {r.document for r in store.records_of("cn.uscc:" + ORG)} == {"T-1, part 2", "T-2"}
+
+
+def test_json_line_with_a_lone_surrogate(store: DuckDBStore, catalogue: Catalogue, tmp_path: Path) -> None:
+    p = tmp_path / "sur.jsonl"
+    good = json.dumps({"subject": ORG, "type": "tax.arrears", "occurred": "2024-01-02", "decided": "2024-02-03",
+                       "document": "T-1"})
+    p.write_text(good + "\n" + good.replace("T-1", "T-\\ud800") + "\n", encoding="utf-8")
+    s = _ingest(store, p, catalogue)
+    assert (s.accepted, s.rejected) == (1, 1)
+    (rej,) = _rejects(p)
+    assert rej["row"] == "2" and "lone surrogate" in rej["reason"]

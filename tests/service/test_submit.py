@@ -32,10 +32,12 @@ def test_per_row_results_and_ids(stores: Stores) -> None:
         Registry(store, actor="test").publish([ROOT / "policies"])
         online = Online(store, as_of=AS_OF, audit=AuditBuffer(store))
         rows: list[object] = [_row("T-1"), _row("T-1"), _row("T-2", amuont="5"), _row("T-3", decided="2024/02/03"),
-                              42, _row("T-4", amount="", source="")]
+                              42, _row("T-4", amount="", source=""), _row("T-5\ud800")]
         out = submit_records(online, TAX, rows)
-        assert [r.status for r in out.results] == ["new", "duplicate", "rejected", "rejected", "rejected", "new"]
-        assert (out.new, out.duplicates, out.rejected) == (2, 1, 3)
+        assert [r.status for r in out.results] == ["new", "duplicate", "rejected", "rejected", "rejected", "new",
+                                                   "rejected"]
+        assert (out.new, out.duplicates, out.rejected) == (2, 1, 4)
+        assert "lone surrogate" in out.results[6].problems[0].reason
         assert out.results[2].problems[0].reason == "`amuont`: unknown column; did you mean `amount`?"
         assert out.results[3].problems[0].field == "decided"
         assert "not a number" in out.results[4].problems[0].reason

@@ -207,7 +207,8 @@ def test_parquet_corrupt_row_group_is_named_and_the_others_read(validator: Recor
 _FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 _CSV_ALPHABET = st.sampled_from([b",", b"\n", b"\r", b'"', b"\xff", b"\xc3", b"\x00", b"a", b"1", b"-",
                                  b"subject", b"type", b"occurred", b"decided", b"document", b"2024-01-02",
-                                 ORG.encode(), b"tax.arrears", b"{", b"}", b"[", b":", b" "])
+                                 ORG.encode(), b"tax.arrears", b"{", b"}", b"[", b":", b" ",
+                                 b'{"document": "\\ud800"}', b'{"subject": 1e999, "amount": [1]}'])
 
 
 def _fuzz_once(v: RecordValidator, path: Path, data: bytes) -> None:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from xinyong.cli import case_cmds, demo_cmd, keys_cmds, lake_cmds, policy_cmds, registry_cmds, serve_cmds
+from xinyong.cli import (
+    audit_cmds,
+    case_cmds,
+    demo_cmd,
+    keys_cmds,
+    lab_cmds,
+    lake_cmds,
+    policy_cmds,
+    registry_cmds,
+    serve_cmds,
+)
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt
 
 app = typer.Typer(
@@ -27,6 +37,9 @@ app = typer.Typer(
 app.add_typer(policy_cmds.policy_app, name="policy")
 app.add_typer(registry_cmds.lists_app, name="lists")
 app.add_typer(registry_cmds.audit_app, name="audit")
+registry_cmds.audit_app.command("verify")(audit_cmds.audit_verify)
+registry_cmds.audit_app.command("keygen")(audit_cmds.audit_keygen)
+registry_cmds.audit_app.command("checkpoint")(audit_cmds.audit_checkpoint)
 app.command("publish")(registry_cmds.publish)
 app.command("ingest")(registry_cmds.ingest)
 app.command("evaluate")(registry_cmds.evaluate)
@@ -45,6 +58,7 @@ app.command("object")(case_cmds.object_cmd)
 app.command("notices")(case_cmds.notices_cmd)
 app.command("status")(case_cmds.status_cmd)
 registry_cmds.lists_app.command("public")(case_cmds.lists_public)
+lab_cmds.register(app)  # the policy lab (`xinyong lab ...`) and DP statistics (`xinyong stats`)
 
 
 @app.command("explain")

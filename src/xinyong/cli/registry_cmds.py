@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from datetime import date
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,7 +31,7 @@ def open_registry(db: str | Path, actor: str, *, read_only: bool = False, create
                   ) -> Iterator[Registry]:
     """The registry over the store ``db`` names; only commands that create a store pass ``create``
     (a typo in ``--db`` must not silently answer from an empty register)."""
-    store = open_store(db, read_only=read_only, create=create, migrate=True if create else False)
+    store = open_store(db, read_only=read_only, create=create, migrate=bool(create))
     try:
         yield Registry(store, actor=actor)
     finally:
@@ -197,18 +196,3 @@ def lists_show(
                   f"{len(rows):,} listings in force")
     print_table(console, ("subject", "since", "until"), ((r.subject, r.since, r.until) for r in rows[:limit]),
                 ids=("subject",))
-
-
-@audit_app.command("verify")
-def audit_verify(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
-    """Check the whole hash chain; names the first edited, deleted or reordered entry. Exit 1 if bad."""
-    with open_registry(db, "cli", read_only=True) as reg:
-        result = reg.verify_audit()
-    if json_out:
-        print_json(dataclasses.asdict(result))
-    elif result.ok:
-        console.print(f"[green]audit log intact[/]: {result.checked:,} entries, head {result.head_hash}")
-    else:
-        console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {esc(result.reason)} "
-                      f"({result.checked:,} entries verified before it)")
-    raise typer.Exit(0 if result.ok else 1)

@@ -52,6 +52,12 @@ def serve(
     audit_interval: Annotated[float, typer.Option(help="Seconds between audit group commits: the durability "
                                                       "window of read audit entries on a crash.")] = DEFAULT_MAX_DELAY,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    checkpoint_key: Annotated[Path | None, typer.Option(
+        "--checkpoint-key", envvar="XINYONG_CHECKPOINT_KEY",
+        help="Ed25519 private key (xinyong audit keygen): sign the audit chain's head every minute and at "
+             "shutdown, so `audit verify --checkpoints` detects a cut or extended log.")] = None,
+    checkpoints: Annotated[Path, typer.Option("--checkpoints", envvar="XINYONG_CHECKPOINTS",
+                                              help="Where checkpoints are written.")] = Path("checkpoints"),
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes sharing the store "
                                          "(PostgreSQL only: a DuckDB file has one writer).")] = 1,
 ) -> None:
@@ -66,7 +72,9 @@ def serve(
     if audit_interval <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--audit-interval")
     settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
-                        audit_max_delay=audit_interval)
+                        audit_max_delay=audit_interval,
+                        checkpoint_key=str(checkpoint_key) if checkpoint_key else None,
+                        checkpoint_dir=str(checkpoints))
     if workers > 1:
         run_workers(settings, host, port, workers, log_level=log_level)
         return

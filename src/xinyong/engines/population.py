@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from xinyong.engines.compiler import CompiledPolicy, compile_policy
+from xinyong.engines.compiler import CompiledPolicy, _Builder, compile_policy
 from xinyong.policy.loader import LoadedPolicy
 
 GROUP_COLUMNS = ("kind", "region", "urban_rural", "sector", "size", "age_band", "sex")
@@ -50,7 +50,7 @@ def connect(paths: PopulationPaths, *, records: pa.Table | None = None, threads:
     """An in-memory database with views ``subjects``, ``records`` and ``attributes`` over the files.
 
     The population has no record ids (nothing is deduplicated or amended in the lab), so ``records``
-    gives a NULL id; ``records`` (a simulation's records) replaces the population's file.
+    gives a NULL id; ``records`` (a simulation's future records) are read as well as the file's.
     """
     con = duckdb.connect(":memory:")
     if threads is not None:
@@ -58,14 +58,15 @@ def connect(paths: PopulationPaths, *, records: pa.Table | None = None, threads:
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"CREATE VIEW subjects AS SELECT id, kind FROM read_parquet({_q(paths.subjects)})")
     con.execute(f"CREATE VIEW attributes AS SELECT * FROM read_parquet({_q(paths.attributes)})")
-    source = f"read_parquet({_q(paths.records)})"
+    columns = "subject, CAST(NULL AS VARCHAR) AS id, type, decided, amount"
+    sql = f"SELECT {columns} FROM read_parquet({_q(paths.records)})"
     if records is not None:
-        con.register("sim_records_arrow", records)
-        con.execute("CREATE TEMPORARY TABLE sim_records AS SELECT * FROM sim_records_arrow ORDER BY subject")
-        con.unregister("sim_records_arrow")
-        source = "sim_records"
-    con.execute(f"CREATE VIEW records AS SELECT subject, CAST(NULL AS VARCHAR) AS id, type, decided, amount "
-                f"FROM {source}")
+        con.register("lab_extra_arrow", records)
+        con.execute("CREATE TEMPORARY TABLE lab_extra AS SELECT subject, type, decided, "
+                    "CAST(amount AS DECIMAL(18, 2)) AS amount FROM lab_extra_arrow")
+        con.unregister("lab_extra_arrow")
+        sql += f" UNION ALL SELECT {columns} FROM lab_extra"
+    con.execute(f"CREATE VIEW records AS {sql}")
     return con
 
 
@@ -137,7 +138,8 @@ def rule_points(paths: PopulationPaths, lp: LoadedPolicy, as_of: date, *, thread
         final = exp.select("subject", "type", exp.Sum(this=exp.column("points")).as_("points")).from_(
             "active").where("points IS NOT NULL").group_by("subject", "type")
         sql = cp._with(as_of, final).sql("duckdb")
-        return con.sql(f"SELECT subject, type, CAST(points AS BIGINT) AS points FROM ({sql}) WHERE points <> 0").to_arrow_table()
+        return con.sql(f"SELECT subject, type, CAST(points AS BIGINT) AS points FROM ({sql}) "
+                       "WHERE points <> 0").to_arrow_table()
     finally:
         con.close()
 
@@ -158,10 +160,15 @@ def listings_by_month(paths: PopulationPaths, lp: LoadedPolicy, records: pa.Tabl
                       *, threads: int | None = None) -> pa.Table:
     """Listing episodes over a simulation: ``subject, list, since, first, last`` (indexes into
     ``month_ends`` of the first and last month end the listing was in force), from one evaluation of
-    the compiled policy as of each month end over ``records`` (the population's and simulated ones)."""
+    the compiled policy as of each month end over the population's records and ``records`` (future ones:
+    ``subject, type, decided, amount``)."""
     con = connect(paths, records=records, threads=threads)
     try:
-        cp = compiled(lp)
+        types = relevant_types(lp)
+        con.register("lab_types", pa.table({"type": pa.array(types, pa.string())}))
+        con.execute("CREATE TEMPORARY TABLE lab_relevant AS SELECT * FROM records r SEMI JOIN lab_types t "
+                    "ON r.type = t.type ORDER BY subject")
+        cp = compile_policy(lp, "duckdb", records="lab_relevant", amendments=None, dedupe=False)
         con.execute("CREATE TEMPORARY TABLE seen (subject VARCHAR, list VARCHAR, since DATE, month INTEGER)")
         for m, day in enumerate(month_ends):
             listings = cp.listings_sql(day, pretty=False)
@@ -170,6 +177,11 @@ def listings_by_month(paths: PopulationPaths, lp: LoadedPolicy, records: pa.Tabl
                            "GROUP BY ALL ORDER BY subject, list, since").to_arrow_table()
     finally:
         con.close()
+
+
+def relevant_types(lp: LoadedPolicy) -> list[str]:
+    """The record types the policy reads (scoring rules and conditions)."""
+    return sorted(_Builder(compiled(lp), date(2000, 1, 1)).relevant_types())
 
 
 def record_counts(paths: PopulationPaths, types: Sequence[str]) -> pa.Table:

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fairlearn.metrics import MetricFrame, selection_rate
 
+from xinyong.model.errors import Problem
 from xinyong.model.identifiers import SubjectKind
 from xinyong.policy.loader import LoadedPolicy
 
@@ -114,10 +115,7 @@ def measure_masks(lp: LoadedPolicy, table: pa.Table, prefix: str = "") -> dict[s
     tiers = np.asarray(pc.fill_null(table.column(f"{prefix}tier"), "").to_numpy(zero_copy_only=False), dtype=object)
     out: dict[str, Bools] = {}
     for m in lp.policy.measures:
-        if m.on_list is not None:
-            mask = bools(table, f"{prefix}l_{m.on_list}")
-        else:
-            mask = np.isin(tiers, list(m.tiers or []))
+        mask = bools(table, f"{prefix}l_{m.on_list}") if m.on_list is not None else np.isin(tiers, list(m.tiers or []))
         key = f"{m.action} ({m.effect.value})"
         out[key] = out[key] | mask if key in out else mask
     return out
@@ -136,31 +134,59 @@ def _cells(groups: pa.Array, outcome: Outcome) -> tuple[list[str], npt.NDArray[n
     return names, n, k
 
 
-def _metric_frame(names: Sequence[str], n: npt.NDArray[np.int64], k: npt.NDArray[np.int64]) -> MetricFrame:
-    """fairlearn's MetricFrame over the counted cells (each row a cell, weighted by its count)."""
-    groups = [g for g in names for _ in (0, 1)]
-    y = np.tile(np.array([0, 1]), len(names))
-    weight = np.column_stack([n - k, k]).ravel()
+def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[np.int64],
+                  k: npt.NDArray[np.int64]) -> MetricFrame:
+    """fairlearn's MetricFrame over counted cells: one row per (outcome, group, selected), weighted by
+    its count, with the outcome as a control feature so that one frame gives every outcome's rates,
+    ratio and difference (``n``, ``k``: subjects and selected, shape outcomes x groups)."""
+    rows = [(o, g, y) for o in outcomes for g in names for y in (0, 1)]
+    y = np.array([r[2] for r in rows])
+    weight = np.stack([n - k, k], axis=-1).ravel()
     return MetricFrame(metrics=selection_rate, y_true=y, y_pred=y,
-                       sensitive_features=pd.Series(groups, name="group"),
+                       sensitive_features=pd.Series([r[1] for r in rows], name="group"),
+                       control_features=pd.Series([r[0] for r in rows], name="outcome"),
                        sample_params={"sample_weight": weight})
+
+
+def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *, n_boot: int = 200,
+                seed: int = 0, min_group: int = 50) -> list[Disparity]:
+    """Each outcome across one attribute's groups (none when fewer than two groups are large enough).
+
+    The outcomes must share ``applies`` (those of one policy), so they share their groups."""
+    if not outcomes:
+        return []
+    counted = [_cells(groups, o) for o in outcomes]
+    names = counted[0][0]
+    n = np.stack([c[1] for c in counted])
+    k = np.stack([c[2] for c in counted])
+    big = n[0] >= min_group
+    left_out = [g for g, b in zip(names, big, strict=True) if not b]
+    names = [g for g, b in zip(names, big, strict=True) if b]
+    n, k = n[:, big], k[:, big]
+    if len(names) < 2:
+        return []
+    mf = _metric_frame([o.name for o in outcomes], names, n, k)
+    by_group, ratios, differences = mf.by_group, mf.ratio(), mf.difference()
+    out = []
+    for i, outcome in enumerate(outcomes):
+        rates = np.array([float(by_group[(outcome.name, g)]) for g in names])
+        # nobody selected in any group: no disparity (fairlearn's 0/0 is NaN)
+        ratio = float(ratios[outcome.name]) if rates.max() > 0 else 1.0
+        out.append(_disparity(outcome, attribute, names, n[i], k[i], rates, ratio,
+                              float(differences[outcome.name]), left_out, n_boot, seed))
+    return out
 
 
 def disparity(outcome: Outcome, attribute: str, groups: pa.Array, *, n_boot: int = 200, seed: int = 0,
               min_group: int = 50) -> Disparity | None:
-    """The outcome across one attribute's groups; None when fewer than two groups are large enough."""
-    names, n, k = _cells(groups, outcome)
-    big = n >= min_group
-    left_out = [g for g, b in zip(names, big, strict=True) if not b]
-    names = [g for g, b in zip(names, big, strict=True) if b]
-    n, k = n[big], k[big]
-    if len(names) < 2:
-        return None
-    mf = _metric_frame(names, n, k)
-    rates = np.array([float(mf.by_group[g]) for g in names])
-    # nobody selected in any group: no disparity (fairlearn's 0/0 is NaN)
-    ratio = float(mf.ratio()) if rates.max() > 0 else 1.0
-    difference = float(mf.difference())
+    """One outcome across one attribute's groups; None when fewer than two groups are large enough."""
+    found = disparities([outcome], attribute, groups, n_boot=n_boot, seed=seed, min_group=min_group)
+    return found[0] if found else None
+
+
+def _disparity(outcome: Outcome, attribute: str, names: Sequence[str], n: npt.NDArray[np.int64],
+               k: npt.NDArray[np.int64], rates: npt.NDArray[np.float64], ratio: float, difference: float,
+               left_out: list[str], n_boot: int, seed: int) -> Disparity:
     boot = _bootstrap(n, k, n_boot, seed)
     favoured = int(np.argmax(rates)) if outcome.favourable is not False else int(np.argmin(rates))
     worst = int(np.argmin(rates)) if outcome.favourable is not False else int(np.argmax(rates))
@@ -209,16 +235,14 @@ def _interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
 def fairness(lp: LoadedPolicy, table: pa.Table, *, prefix: str = "", attributes: Sequence[str] = ATTRIBUTES,
              n_boot: int = 200, seed: int = 0, min_group: int = 50) -> list[Disparity]:
     """Every outcome of the policy across every attribute the table carries."""
-    out = []
-    for outcome in policy_outcomes(lp, table, prefix):
-        for attribute in attributes:
-            if attribute not in table.column_names:
-                continue
-            d = disparity(outcome, attribute, table.column(attribute).combine_chunks(), n_boot=n_boot,
-                          seed=seed, min_group=min_group)
-            if d is not None:
-                out.append(d)
-    return out
+    outcomes = policy_outcomes(lp, table, prefix)
+    found: dict[tuple[str, str], Disparity] = {}
+    for attribute in attributes:
+        if attribute in table.column_names:
+            for d in disparities(outcomes, attribute, table.column(attribute).combine_chunks(), n_boot=n_boot,
+                                 seed=seed, min_group=min_group):
+                found[(d.outcome, attribute)] = d
+    return [found[(o.name, a)] for o in outcomes for a in attributes if (o.name, a) in found]
 
 
 def four_fifths_failures(disparities: Sequence[Disparity]) -> list[Disparity]:
@@ -257,3 +281,26 @@ def rule_gaps(points: pa.Table, groups: pa.Table, applies: Bools, *, attributes:
                         "mean_points": {g: round(m, 3) for g, m in sorted(by.items())}})
     out.sort(key=lambda r: -abs(float(r["gap"])))
     return out[:top]
+
+
+LINT_CODE = "XF001"
+
+
+def lint_warnings(lp: LoadedPolicy, disparities: Sequence[Disparity]) -> list[Problem]:
+    """``XF001`` warnings, located at the list, tier or measure, for each outcome that fails the
+    four-fifths rule on the population the disparities were computed on. A warning, not a charter
+    violation: a disparity on a synthetic population is a reason to look, not proof of unfairness."""
+    policy = lp.policy
+    where: dict[str, tuple[str | int, ...]] = {f"list:{x.id}": ("lists", i) for i, x in enumerate(policy.lists)}
+    where.update({f"tier:{t.name}": ("tiers", i) for i, t in enumerate(policy.tiers)})
+    for i, m in enumerate(policy.measures):
+        where.setdefault(f"measure:{m.action} ({m.effect.value})", ("measures", i))
+    out = []
+    for d in four_fifths_failures(disparities):
+        worst = next(g for g in d.groups if g.value == d.least_favoured)
+        best = next(g for g in d.groups if g.value == d.most_favoured)
+        out.append(lp.doc.problem(where.get(d.outcome, ()), LINT_CODE, (
+            f"{d.outcome} fails the four-fifths rule by {d.attribute}: {d.least_favoured} {100 * worst.rate:.2f} % "
+            f"vs {d.most_favoured} {100 * best.rate:.2f} % (ratio {d.ratio:.2f}, 95 % CI {d.ratio_ci[0]:.2f}-"
+            f"{d.ratio_ci[1]:.2f}) on the lab's reference population")))
+    return out

@@ -1,7 +1,8 @@
 """The demo registry: a synthetic population ingested, evaluated and queried, end to end.
 
 Every step is a real use case (publish, ingest, evaluate, check, explain, audit verify) on a real
-store (the DuckDB file by default, or PostgreSQL); the demo only chooses the inputs and collects figures for the summary.
+store (the DuckDB file by default, or PostgreSQL); the demo only chooses the inputs and collects
+figures for the summary.
 """
 
 from __future__ import annotations

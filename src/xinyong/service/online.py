@@ -27,6 +27,7 @@ from xinyong.model.record import Amendment, Record
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import ListDef
 from xinyong.service.auditlog import AuditBuffer
+from xinyong.service.checkpoints import Checkpointer
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
@@ -67,7 +68,8 @@ class Online:
 
     def __init__(self, store: FullStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
                  audit: AuditBuffer | None = None, owns_store: bool = False,
-                 follow_interval: float = DEFAULT_FOLLOW_INTERVAL) -> None:
+                 follow_interval: float = DEFAULT_FOLLOW_INTERVAL, checkpointer: Checkpointer | None = None
+                 ) -> None:
         self.store = store
         self.registry = Registry(store, actor="http")
         self.principals = Principals(store, self.registry.schemes)
@@ -78,6 +80,7 @@ class Online:
         self._index: DecisionIndex | None = None
         self._keys: dict[str, str] = {}
         self.follow_interval = follow_interval
+        self.checkpointer = checkpointer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
         self.cases = OnlineCases(self)  # due process: objections, appeals, repair, decisions, notices
@@ -88,6 +91,8 @@ class Online:
         self.index()
         self.principals.warm()
         self.audit.start()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         if self.follow_interval > 0:
             self._follower = threading.Thread(target=self._follow_loop, name="xinyong-follow", daemon=True)
             self._follower.start()
@@ -97,6 +102,8 @@ class Online:
         if self._follower is not None:
             self._follower.join(timeout=5)
         self.audit.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()  # after the last flush: the final head is anchored
         if self.owns_store:
             self.store.close()
 
@@ -226,7 +233,7 @@ class Online:
         while not self._stop.wait(self.follow_interval):
             try:
                 self.follow()
-            except Exception:  # a transient store error: the next round retries  # noqa: BLE001
+            except Exception:  # a transient store error: the next round retries
                 continue
 
     def add_amendments(self, who: Principal, amendments: Sequence[Amendment]) -> tuple[list[str], list[str]]:

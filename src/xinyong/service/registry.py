@@ -28,7 +28,6 @@ from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
 from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
 
-
 #: Above this many subjects written about since the last snapshot, building an index evaluates the
 #: whole population again instead of re-assessing them one at a time.
 REASSESS_LIMIT = 5_000

@@ -54,6 +54,14 @@ class SubmitResult:
     results: list[RowResult]
 
 
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of: date | None = None
                    ) -> SubmitResult:
     """Validate and store ``rows`` (JSON objects) as records from the principal's source."""
@@ -80,6 +88,10 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
         if extra:
             shape[i] = [RowProblem(k, unknown_column(k)) for k in extra]
         row = {k: cell_text(raw.get(k)) for k in FIELDS}
+        for k, v in row.items():
+            if v is not None and not _unicode(v):  # a lone surrogate (``"\ud800"``) cannot be stored
+                shape.setdefault(i, []).append(RowProblem(k, "not valid Unicode (a lone surrogate escape)"))
+                row[k] = None
         if row["source"] is not None and row["source"].strip() and row["source"] != who.source:
             raise Forbidden(f"row {i} names source {row['source']!r}; this key submits as {who.source}",
                             field=f"records[{i - 1}].source")

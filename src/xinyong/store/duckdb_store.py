@@ -119,7 +119,7 @@ class DuckDBStore(SqlStore):
             types = self._types[table] = {c: t for c, t in self._query(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table])}
         cols = list(zip(*rows, strict=True))
-        arrays = {c: pa.array(list(v), _ARROW.get(types.get(c, ""), None)) for c, v in zip(columns, cols,
+        arrays = {c: pa.array(list(v), _ARROW.get(types.get(c, ""))) for c, v in zip(columns, cols,
                                                                                            strict=True)}
         group = pa.table(arrays)
         name = f"_xy_insert_{table}"

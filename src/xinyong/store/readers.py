@@ -421,6 +421,9 @@ def _json_objects(reading: Reading, *, report: bool) -> Iterator[tuple[int, dict
                 col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
                 bad(line, offset, f"not valid JSON ({msg}{col})", text)
                 continue
+            if "\\u" in text and not _unicode(obj):
+                bad(line, offset, "not valid Unicode (a lone surrogate escape)", text)
+                continue
             if not isinstance(obj, dict):
                 try:  # numbers were kept as text: parse them as JSON says
                     kind = json_kind(json.loads(text))
@@ -429,6 +432,15 @@ def _json_objects(reading: Reading, *, report: bool) -> Iterator[tuple[int, dict
                 bad(line, offset, f"must be a JSON object with the record's fields, not {kind}", text)
                 continue
             yield line, obj
+
+
+def _unicode(value: object) -> bool:
+    """Whether a parsed JSON value encodes as UTF-8 (``\\ud800`` escapes parse to lone surrogates)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- Parquet ---------------------------------------------------------------------------------------------
@@ -487,7 +499,9 @@ def _typed_columns(reading: Reading, table: pa.Table) -> pa.Table:
             except pa.ArrowException:
                 raise reading.refuse(f"column {c} has type {t}; expected text"
                                      + (" or DATE" if c in ("occurred", "decided") else "")) from None
-    return pa.table(out)
+    table = pa.table(out)
+    table.validate(full=True)  # string bytes are not checked on read: invalid UTF-8 makes the group unreadable
+    return table
 
 
 def _regroup(tables: Iterator[pa.Table], batch_rows: int) -> Iterator[pa.Table]:

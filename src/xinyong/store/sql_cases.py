@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, timedelta
+
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.case import Case, CaseEvent, CaseView, Notice
 from xinyong.model.errors import NotFound

@@ -14,7 +14,6 @@ from xinyong.model.errors import InvalidInput, NotFound
 from xinyong.store.protocol import KeyRow
 from xinyong.store.sql_store import SqlStore
 
-
 _SELECT = ("SELECT k.id, k.name, k.role, k.source, k.subject, k.actions, k.key_hash, k.created_at, "
            "k.created_by, r.revoked_at FROM api_keys k LEFT JOIN api_key_revocations r ON r.id = k.id")
 

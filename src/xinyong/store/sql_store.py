@@ -419,6 +419,11 @@ class SqlStore:
             self._insert("audit_log", AUDIT_COLUMNS, audit_rows(chained))
         return chained
 
+    def audit_head(self) -> tuple[int, str]:
+        """(count, hash of the last entry): what a checkpoint signs (0 and the genesis hash if empty)."""
+        head = self._one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        return (int(head[0]), str(head[1])) if head else (0, GENESIS)
+
     def audit_entries(self, after_seq: int = 0) -> Iterator[ChainedEntry]:
         """Stored entries in ``seq`` order, streamed a page at a time."""
         for r in self._stream('SELECT seq, "at", actor, action, subject, purpose, detail, prev_hash, hash '

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 import xinyong
 from xinyong.service.auditlog import DEFAULT_MAX_DELAY, DEFAULT_MAX_ENTRIES, AuditBuffer
+from xinyong.service.checkpoints import Checkpointer
 from xinyong.service.online import DEFAULT_MAX_BATCH, Online
 from xinyong.store import open_store
 from xinyong.web import problems
@@ -42,11 +43,17 @@ class Settings:
     max_batch: int = DEFAULT_MAX_BATCH
     audit_max_delay: float = DEFAULT_MAX_DELAY
     audit_max_entries: int = DEFAULT_MAX_ENTRIES
+    checkpoint_key: str | None = None        # Ed25519 private key (PEM): sign the chain head
+    checkpoint_dir: str = "checkpoints"
+    checkpoint_interval: float = 60.0
 
     def open(self) -> Online:
         store = open_store(self.db, create=False)
         audit = AuditBuffer(store, max_delay=self.audit_max_delay, max_entries=self.audit_max_entries)
-        return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True)
+        checkpointer = (Checkpointer(store, Path(self.checkpoint_key), Path(self.checkpoint_dir),
+                                     self.checkpoint_interval) if self.checkpoint_key else None)
+        return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True,
+                      checkpointer=checkpointer)
 
 
 SETTINGS_ENV = "XINYONG_SERVE_SETTINGS"

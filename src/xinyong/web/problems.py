@@ -24,11 +24,11 @@ from xinyong.model.errors import (
     NotFound,
     NotYetEligible,
     PolicyError,
+    StoreError,
     TooLarge,
     Unauthenticated,
     XinyongError,
 )
-from xinyong.model.errors import StoreError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("xinyong.web")
