@@ -92,6 +92,18 @@ def test_timestamp_typed_parquet_dates_are_refused(validator: RecordValidator, t
     assert [(r.row, r.field) for r in validator.validate(batch, str(p)).rejects] == [(1, "occurred")]
 
 
+def test_typed_dates_out_of_range_are_refused_as_text(validator: RecordValidator, tmp_path: Path) -> None:
+    """A corrupt or odd writer may store any day number; years outside 1-9999 are not dates."""
+    p = tmp_path / "odd.parquet"
+    days = pa.array([19000, 2**31 - 1, 19001], pa.int32()).cast(pa.date32())
+    pq.write_table(pa.table({"subject": [ORG] * 3, "type": ["tax.arrears"] * 3, "occurred": days,
+                             "decided": days, "document": ["T-1", "T-2", "T-3"]}), p, row_group_size=1)
+    batches, unreadable = _read_all(validator, p)
+    out = validator.validate(batches[0], str(p))
+    assert not unreadable and out.checked.num_rows == 2
+    assert {(r.row, r.field) for r in out.rejects} == {(2, "occurred"), (2, "decided")}
+
+
 def test_an_empty_optional_column_does_not_change_the_id(validator: RecordValidator, tmp_path: Path) -> None:
     plain = tmp_path / "a.csv"
     plain.write_text("subject,type,occurred,decided,document\n"
@@ -242,7 +254,8 @@ def test_fuzz_parquet(validator: RecordValidator, tmp_path: Path, cut: int, flip
     if not src.exists():
         pq.write_table(pa.table({"subject": [ORG] * 20, "type": ["tax.arrears"] * 20,
                                  "occurred": [date(2024, 1, 2)] * 20, "decided": ["2024-02-03"] * 20,
-                                 "document": [f"T-{i}" for i in range(20)]}), src, row_group_size=5)
+                                 "document": [f"T-{i}" for i in range(20)]}), src, row_group_size=5,
+                       compression="snappy")
     data = bytearray(src.read_bytes())
     for pos, byte in flips:
         data[pos % len(data)] = byte

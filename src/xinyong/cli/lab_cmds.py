@@ -163,7 +163,7 @@ def lint_impact_cmd(
         lp = load_policy(path)
         with _population(lp, population, seed, day, population_dir) as paths:
             table = assess(paths, lp, day)
-        warnings += lint_warnings(lp, fairness(lp, table, n_boot=0, seed=seed))
+        warnings += lint_warnings(lp, fairness(lp, table, n_boot=200, seed=seed))
     if json_out:
         print_json([w.as_dict() for w in warnings])
         return

@@ -123,7 +123,7 @@ def evaluate_lake(db: str, actor: str, day: date, engine: str, lake_dir: Path, m
     except FileNotFoundError as exc:
         raise NotFound(str(exc), field="lake") from None
     with open_store(db, read_only=True, create=False, migrate=False) as store:
-        policies = Registry(store, actor=actor).policies()
+        policies = Registry(store, actor=actor).policies(day)  # the versions in force on the date
     out_root = snapshots or lake_dir / "snapshots"
     runner: LakeEngine
     if engine == "spark":

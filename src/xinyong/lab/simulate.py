@@ -115,7 +115,7 @@ def due_process(lp: LoadedPolicy, episodes: pa.Table, ends: list[date], process:
     since = np.asarray(pc.cast(episodes.column("since"), pa.int32()).to_numpy(zero_copy_only=False), dtype=np.int64)
     last = np.asarray(episodes.column("last").to_numpy(zero_copy_only=False), dtype=np.int64)
     list_ids = [str(x) for x in episodes.column("list").to_pylist()]
-    notice = np.array([proc.notice_days if _after_notice(lists[x]) else 0 for x in list_ids], dtype=np.int64)
+    notice = np.array([(proc.notice_days or 0) if _after_notice(lists[x]) else 0 for x in list_ids], dtype=np.int64)
     duration = np.array([lists[x].max_duration_days or 0 for x in list_ids], dtype=np.int64)
     repair_min = np.array([_repair_min(lp, lists[x]) for x in list_ids], dtype=np.int64)
     end_days = np.array([_day(d) + 1 for d in ends], dtype=np.int64)
@@ -145,9 +145,8 @@ def _after_notice(lst: Any) -> bool:
 
 
 def _repair_min(lp: LoadedPolicy, lst: Any) -> int:
-    table: Any = lp.policy.procedure.repair_min_days or {}
     severity = str(getattr(lst.severity, "value", lst.severity) or "general")
-    return int(table.get(severity, 0)) if isinstance(table, dict) else 0
+    return int(getattr(lp.policy.procedure.repair_min_days, severity, 0) or 0)
 
 
 def monthly(episodes: pa.Table, ends: list[date], groups: pa.Table, attribute: str = "urban_rural") -> dict[str, Any]:

@@ -21,24 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from xinyong.model.assessment import Listing
-from xinyong.model.case import OUTCOMES, Case, CaseEvent, CaseKind, CaseStatus, CaseView, Notice, NoticeKind
+from xinyong.model.case import OUTCOMES, Case, CaseEvent, CaseKind, CaseStatus, CaseView, Notice
 from xinyong.model.errors import Forbidden, InvalidInput, NotFound, NotYetEligible
-from xinyong.model.record import Amendment, AmendmentKind, Record
+from xinyong.model.record import Amendment, Record
+from xinyong.policy.casework import (
+    appeal_deadline,
+    decision_notice,
+    filed_notice,
+    objection_deadline,
+    outcome_amendments,
+    repeat_objection,
+    review_deadline,
+)
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
-from xinyong.policy.procedure import (
-    Eligibility,
-    ListingStatus,
-    add_working_days,
-    listing_statuses,
-    relevant_policies,
-    repair_eligibility,
-)
-from xinyong.service.notices import NoticeService, how_to, sentence
+from xinyong.policy.procedure import Eligibility, ListingStatus, listing_statuses, relevant_policies, repair_eligibility
+from xinyong.service.notices import NoticeService, how_to
 from xinyong.service.registry import Registry
 from xinyong.store.protocol import CaseStore
 
@@ -84,8 +86,7 @@ class CaseService:
             if rec.decided > as_of:
                 raise NotFound(f"record {rec.id} is decided on {rec.decided}, after {as_of}", field="target")
             policies = self._knowing(rec.type)
-            window = max(lp.policy.procedure.objection_days or 0 for lp in policies)
-            last = rec.decided + timedelta(days=window)
+            last = objection_deadline(rec.decided, policies)
             behind = [(lp, x) for lp, x in listings if rec.id in x.triggered_by]
         else:
             found = [(lp, x) for lp, x in listings if x.list_id == ident]
@@ -99,10 +100,9 @@ class CaseService:
         self._refuse_repeat(key, f"{kind}:{ident}", {ident} if kind == "record" else set(behind[0][1].triggered_by),
                             as_of)
         immediate = [lp for lp, x in behind if lp.policy.list_def(x.list_id).takes_effect == "immediately"]
-        days = (min(lp.policy.procedure.expedited_review_working_days for lp in immediate) if immediate
-                else min(lp.policy.procedure.review_working_days for lp in policies))
         case = Case(kind=CaseKind.OBJECTION, subject=key, target=f"{kind}:{ident}", filed=as_of, filed_by=self.actor,
-                    text=text, evidence=list(evidence), deadline=add_working_days(as_of, days),
+                    text=text, evidence=list(evidence),
+                    deadline=review_deadline(as_of, immediate or policies, expedited=bool(immediate)),
                     expedited=bool(immediate))
         return self._file(case)
 
@@ -116,11 +116,10 @@ class CaseService:
         until = self._appeal_until(original.case, decided.at)
         if as_of > until:
             raise InvalidInput(f"the window to appeal closed on {until}", field="as_of")
-        days = min(lp.policy.procedure.expedited_review_working_days if original.case.expedited  # as its flag
-                   else lp.policy.procedure.review_working_days for lp in policies)
         case = Case(kind=CaseKind.APPEAL, subject=original.case.subject, target=f"case:{case_id}", filed=as_of,
                     filed_by=self.actor, text=text, evidence=list(evidence),
-                    deadline=add_working_days(as_of, days), expedited=original.case.expedited, appeal_of=case_id)
+                    deadline=review_deadline(as_of, policies, expedited=original.case.expedited),  # as its flag
+                    expedited=original.case.expedited, appeal_of=case_id)
         return self._file(case)
 
     def eligibility(self, subject: str, record_id: str, as_of: date) -> Eligibility:
@@ -147,10 +146,9 @@ class CaseService:
         policies = self._knowing(rec.type)
         behind = [(lp, x) for lp, x in self._listings(key, as_of) if rec.id in x.triggered_by]
         immediate = any(lp.policy.list_def(x.list_id).takes_effect == "immediately" for lp, x in behind)
-        days = min((lp.policy.procedure.expedited_review_working_days if immediate
-                    else lp.policy.procedure.review_working_days) for lp in policies)
         case = Case(kind=CaseKind.REPAIR, subject=key, target=f"record:{rec.id}", filed=as_of, filed_by=self.actor,
-                    text=text, evidence=list(evidence), deadline=add_working_days(as_of, days), expedited=immediate)
+                    text=text, evidence=list(evidence), deadline=review_deadline(as_of, policies, expedited=immediate),
+                    expedited=immediate)
         return self._file(case)
 
     # -- deciding --------------------------------------------------------------------------------------
@@ -195,37 +193,11 @@ class CaseService:
     # -- helpers ---------------------------------------------------------------------------------------
 
     def _refuse_repeat(self, key: str, target: str, covered: set[str], as_of: date) -> None:
-        """One objection per matter: refuse a further objection once one is filed or decided.
-
-        The matter of an objection is the records it covers: the record, or every record behind the
-        listing when it was filed (what an upheld objection annuls). An objection against a record
-        behind a listing and one against the listing are the same matter. A decided objection is
-        followed by an appeal, not by another objection: otherwise each new open objection would
-        suspend an after-notice listing again, for as long as the window lasts.
-        """
-        same = [v for v in self.store.cases(key) if v.case.kind is CaseKind.OBJECTION
-                and (v.case.target == target or covered & self._covers(v.case))]
-        decided = [(v, e) for v in same if (e := v.decision(as_of)) is not None]
-        if decided:
-            view, event = max(decided, key=lambda ve: ve[1].at)
-            until = self._appeal_until(view.case, event.at)
-            message = (f"an objection to the same matter was already decided: case {view.id} (against "
-                       f"{view.case.target}) was {event.outcome.value} on {event.at}, and a further objection "
-                       f"against {target} is not accepted. The next step is an appeal to a different reviewer")
-            message += (f", until {until}: xinyong cases appeal {view.id}" if as_of <= until else
-                        f"; the window to appeal it closed on {until}")
-            if target.startswith("list:"):
-                heard = set[str]().union(*(self._covers(v.case) for v in same))
-                if rest := sorted(covered - heard):
-                    message += (". Records behind the listing not yet objected to may still be objected to: "
-                                + ", ".join(f"record:{r}" for r in rest))
-            raise InvalidInput(message, field="target")
-        if same:
-            view = min(same, key=lambda v: v.case.filed)
-            raise InvalidInput(f"an objection to the same matter is already filed and still open: case {view.id} "
-                               f"(against {view.case.target}, filed {view.case.filed}, to be decided by "
-                               f"{view.case.deadline}); a further objection against {target} would be a duplicate",
-                               field="target")
+        """One objection per matter (``policy/casework.repeat_objection``)."""
+        why = repeat_objection(target, covered, self.store.cases(key), as_of, self._covers, self._appeal_until,
+                               lambda case_id: how_to("appeal", key, case_id, channel="cli"))
+        if why is not None:
+            raise InvalidInput(why, field="target")
 
     def _covers(self, case: Case) -> set[str]:
         """The records an objection is about: its record, or those behind its listing when it was filed."""
@@ -236,54 +208,30 @@ class CaseService:
 
     def _appeal_until(self, case: Case, decided: date) -> date:
         """The last day to appeal the decision on an objection."""
-        return decided + timedelta(days=max(lp.policy.procedure.appeal_days or 0 for lp in self._case_policies(case)))
+        return appeal_deadline(decided, self._case_policies(case))
 
     def _file(self, case: Case) -> CaseView:
         with self.registry.store.transaction():
             if not self.store.add_case(case, actor=self.actor):
                 raise InvalidInput(f"case {case.id} is already filed", field="case")
-            self.store.add_notices([Notice(
-                subject=case.subject, kind=NoticeKind.CASE_FILED, issued=case.filed, ref=f"case:{case.id}",
-                title=f"{case.kind.value.capitalize()} received: case {case.id}",
-                body=(("Your application for credit repair of " if case.kind is CaseKind.REPAIR
-                       else f"Your {case.kind.value} against ")
-                      + f"{case.target} was filed on {case.filed}. A reviewer decides it with reasons by "
-                      + str(case.deadline)
-                      + (" (expedited: the listing stays in force meanwhile)." if case.expedited else ".")),
-                act_by=None)], actor=self.actor)
+            self.store.add_notices([filed_notice(case)], actor=self.actor)
         return self.store.case(case.id)
 
     def _decision_notice(self, case: Case, outcome: CaseStatus, reasons: str, as_of: date) -> Notice:
-        act_by = None
-        body = f"Case {case.id} ({case.kind.value} against {case.target}) was decided on {as_of}: {outcome.value}. " \
-               f"Reasons: {sentence(reasons)}"
-        if case.kind is CaseKind.OBJECTION:
-            act_by = self._appeal_until(case, as_of)
-            how = how_to("appeal", case.subject, case.id)
-            body += f" You may appeal to a different reviewer until {act_by}: {how}."
-        return Notice(subject=case.subject, kind=NoticeKind.CASE_DECIDED, issued=as_of, ref=f"case:{case.id}",
-                      title=f"Decision on your {case.kind.value}: {outcome.value}", body=body, act_by=act_by)
+        until = self._appeal_until(case, as_of) if case.kind is CaseKind.OBJECTION else None
+        return decision_notice(case, outcome, reasons, as_of, until, how_to("appeal", case.subject, case.id))
 
     def _amendments(self, case: Case, case_id: str, outcome: CaseStatus, reasons: str, as_of: date,
                     amount: Decimal | None) -> list[Amendment]:
-        doc = f"xinyong case {case_id}"
-        if case.kind is CaseKind.REPAIR:
+        if case.kind is CaseKind.REPAIR:  # eligibility is checked again on the decision date
             verdict = self.eligibility(case.subject, case.target_id, as_of)
             if not verdict.eligible:
                 raise InvalidInput(f"repair cannot be granted as of {as_of}: {verdict.reason}", field="outcome")
-            return [Amendment(record=case.target_id, kind=AmendmentKind.REPAIR, effective=as_of,
-                              reason=f"credit repair granted: {reasons}", document=doc)]
-        if case.target_kind == "record":
-            if amount is not None:
-                return [Amendment(record=case.target_id, kind=AmendmentKind.CORRECT, effective=as_of,
-                                  reason=f"objection upheld, amount corrected: {reasons}", document=doc,
-                                  amount=amount)]
-            ids = [case.target_id]
-        else:
+        behind: list[str] = []
+        if case.kind is CaseKind.OBJECTION and case.target_kind == "list":
             found = [x for _, x in self._listings(case.subject, case.filed) if x.list_id == case.target_id]
-            ids = found[0].triggered_by if found else []
-        return [Amendment(record=i, kind=AmendmentKind.ANNUL, effective=as_of,
-                          reason=f"objection upheld: {reasons}", document=doc) for i in ids]
+            behind = found[0].triggered_by if found else []
+        return outcome_amendments(case, case_id, outcome, reasons, as_of, amount, behind)
 
     def _key(self, subject: str) -> str:
         return self.registry.schemes.parse(subject).key

@@ -24,6 +24,7 @@ from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
+from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
 from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
@@ -210,8 +211,7 @@ class Registry:
         recheck: set[str] = set()
         for lp, run in zip(self.policies(as_of), runs, strict=True):
             assert run is not None
-            notice = lp.policy.procedure.notice_days or 0
-            lists = [x.id for x in lp.policy.lists if x.takes_effect != "immediately" and notice > 0]
+            lists, notice = notice_period_lists(lp)
             recheck |= set(cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice), as_of))
         for key, file in cases.files_of(sorted(recheck)).items():
             index.update([a for _, a in self._in_force(key, *file, as_of)])

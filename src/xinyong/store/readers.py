@@ -39,6 +39,7 @@ from xinyong.model.errors import InvalidInput
 from xinyong.model.rows import MAX_LINE_BYTES, NAMES, cell_text, clip, column_problems, json_kind
 
 CHUNK_BYTES = 8 * 1024 * 1024
+_MIN_DAY, _MAX_DAY = -719162, 2932896  # 0001-01-01 and 9999-12-31 as days since 1970-01-01
 ON_ERROR = ("skip", "stop")
 
 
@@ -483,10 +484,12 @@ def _typed_columns(reading: Reading, table: pa.Table) -> pa.Table:
         if pa.types.is_dictionary(t):
             col = col.cast(t.value_type)
             t = col.type
-        if c in ("occurred", "decided") and pa.types.is_date32(t):
-            out[c] = col
-        elif c in ("occurred", "decided") and pa.types.is_date64(t):
-            out[c] = col.cast(pa.date32())
+        if c in ("occurred", "decided") and (pa.types.is_date32(t) or pa.types.is_date64(t)):
+            days = col.cast(pa.date32())
+            lo, hi = pc.min_max(days.cast(pa.int32())).values()
+            # days outside years 1-9999 (a corrupt or odd writer) become text, refused as not a date
+            out[c] = days if lo.as_py() is None or (lo.as_py() >= _MIN_DAY and hi.as_py() <= _MAX_DAY) \
+                else pc.cast(days, pa.string())
         elif c == "amount" and pa.types.is_decimal(t) and t.scale <= 2 and t.precision - t.scale <= 16:
             out[c] = col.cast(pa.decimal128(18, 2))
         elif pa.types.is_string(t):
@@ -519,4 +522,11 @@ def _regroup(tables: Iterator[pa.Table], batch_rows: int) -> Iterator[pa.Table]:
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    """One table; a column typed in one chunk and text in another (odd dates) becomes text in all."""
+    if len(tables) == 1:
+        return tables[0]
+    mixed = {f.name for t in tables[1:] for f in t.schema if f.type != tables[0].schema.field(f.name).type}
+    if mixed:
+        tables = [pa.table({n: pc.cast(t.column(n), pa.string()) if n in mixed else t.column(n)
+                            for n in t.column_names}) for t in tables]
+    return pa.concat_tables(tables)
