@@ -14,6 +14,7 @@ Each process tree's peak RSS (the Python CLI plus Spark's JVM) is sampled from /
 Prints per-size wall seconds (median) and the engine's own seconds, peak RSS, the median of per-round
 ratios spark/duckdb-lake and duckdb-lake/duckdb-file with min-max, export rows/s, ``import-snapshot``
 rows/s, bytes per record on disk (store file, lake), and the fitted growth exponent between sizes.
+``--index DB`` measures the decision service's index instead (resident bytes per subject).
 Self-contained: needs the project, Java 17 for Spark, and disk for about 110 bytes per record twice.
 """
 
@@ -196,6 +197,35 @@ def bench_size(records: int, rounds: int, work: Path, master: str) -> dict[str, 
     return summary
 
 
+def _rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def index_memory(db: Path) -> None:
+    """The decision service's in-memory index (``Registry.decision_index``) built from the store's latest
+    runs: resident bytes per indexed subject and build seconds (``--index DB``)."""
+    import gc
+
+    from xinyong.service.registry import Registry
+    from xinyong.store import open_store
+
+    with open_store(str(db), create=False, migrate=False) as store:
+        reg = Registry(store, actor="bench")
+        reg.policies(AS_OF)
+        gc.collect()
+        before, t = _rss(), time.perf_counter()
+        index = reg.decision_index(AS_OF)
+        seconds = time.perf_counter() - t
+        gc.collect()
+        grown = _rss() - before
+    n = len(index.states)
+    print(f"decision index: {n:,} subjects in {seconds:.2f} s ({seconds / max(n, 1) * 1e6:.2f} s per million); "
+          f"{grown / max(n, 1):.0f} resident bytes per subject")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1M,10M")
@@ -204,7 +234,11 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--work", type=Path, default=Path("/tmp/xinyong-scale"))
     ap.add_argument("--out", type=Path, default=None, help="write every measurement as JSON here")
+    ap.add_argument("--index", type=Path, default=None, help="only measure the decision index of this store")
     args = ap.parse_args()
+    if args.index:
+        index_memory(args.index)
+        return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()}; master {args.master}")
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     summaries = [bench_size(n, args.rounds if n < 10_000_000 else args.rounds_large, args.work, args.master)

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio
-
 from tests.lab.conftest import LAB_AS_OF, ROOT
+
 from xinyong.engines.population import PopulationPaths, assess
 from xinyong.lab.fairness import Outcome, disparity, fairness, lint_warnings
 from xinyong.lab.impact import to_records

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-
 from tests.lab.conftest import LAB_AS_OF, ROOT
+
 from xinyong.engines.population import PopulationPaths, assess
 from xinyong.lab.fairness import fairness
 from xinyong.lab.report import write

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from tests.lab.conftest import LAB_AS_OF, ROOT
+
 from xinyong.engines.population import PopulationPaths, compare, records_of
 from xinyong.lab.impact import impact
 from xinyong.policy.lint import lint

@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from tests.lab.conftest import LAB_AS_OF, ROOT
+
 from xinyong.engines import population as engine
 from xinyong.lab.simulate import Process, due_process, future_records, month_ends, monthly
 from xinyong.policy.loader import load_policy

@@ -34,7 +34,8 @@ def test_budget_is_spent_release_by_release_and_then_refused(tmp_path: Path) -> 
         release(_rows(), CELLS, dataset="d1", ledger=reloaded, epsilon=0.01, budget=1.0, max_per_subject=2,
                 note="third")
     saved = json.loads((tmp_path / "privacy-ledger.json").read_text())
-    assert [r["release"] for r in saved["datasets"]["d1"]["releases"]] == ["first", "second"]  # refusal recorded nothing
+    # the refusal recorded nothing
+    assert [r["release"] for r in saved["datasets"]["d1"]["releases"]] == ["first", "second"]
     # another dataset has its own budget
     assert release(_rows(), CELLS, dataset="d2", ledger=reloaded, epsilon=1.0, budget=1.0, max_per_subject=1,
                    note="x").spent == 1.0

@@ -121,17 +121,26 @@ def measure_masks(lp: LoadedPolicy, table: pa.Table, prefix: str = "") -> dict[s
     return out
 
 
-def _cells(groups: pa.Array, outcome: Outcome) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Per group value: subjects and selected subjects (rows with no value or outside the policy dropped)."""
-    keep = outcome.applies & np.asarray(pc.is_valid(groups).to_numpy(zero_copy_only=False), dtype=np.bool_)
-    values = groups.filter(pa.array(keep))
-    sel = pa.array(outcome.selected[keep])
-    counted = pa.table({"g": values, "s": sel}).group_by("g").aggregate([("s", "count"), ("s", "sum")])
-    counted = counted.sort_by("g")
-    names = [str(v) for v in counted.column("g").to_pylist()]
-    n = np.asarray(counted.column("s_count").to_numpy(), dtype=np.int64)
-    k = np.asarray(pc.fill_null(counted.column("s_sum"), 0).to_numpy(), dtype=np.int64)
-    return names, n, k
+def encode(column: pa.Array | pa.ChunkedArray) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Distinct values (sorted) and each row's index into them, -1 where null: counting per group is
+    then a ``bincount``, the same cost for every outcome however many there are."""
+    encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    names = [str(v) for v in encoded.dictionary.to_pylist()]
+    order = np.argsort(np.array(names, dtype=object)) if names else np.zeros(0, dtype=np.int64)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    raw = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes = np.where(raw >= 0, rank[np.maximum(raw, 0)] if len(names) else raw, -1)
+    return sorted(names), codes
+
+
+def counts(codes: npt.NDArray[np.int64], size: int, mask: Bools, base: Bools) -> tuple[npt.NDArray[np.int64],
+                                                                                      npt.NDArray[np.int64]]:
+    """Per group: rows in ``base`` and rows in ``base & mask`` (rows with no group left out)."""
+    keep = base & (codes >= 0)
+    n = np.bincount(codes[keep], minlength=size).astype(np.int64)
+    k = np.bincount(codes[keep & mask], minlength=size).astype(np.int64)
+    return n, k
 
 
 def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[np.int64],
@@ -155,10 +164,13 @@ def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *
     The outcomes must share ``applies`` (those of one policy), so they share their groups."""
     if not outcomes:
         return []
-    counted = [_cells(groups, o) for o in outcomes]
-    names = counted[0][0]
-    n = np.stack([c[1] for c in counted])
-    k = np.stack([c[2] for c in counted])
+    every, codes = encode(groups)
+    counted = [counts(codes, len(every), o.selected, o.applies) for o in outcomes]
+    n = np.stack([c[0] for c in counted])
+    k = np.stack([c[1] for c in counted])
+    present = n[0] > 0
+    names = [g for g, p in zip(every, present, strict=True) if p]
+    n, k = n[:, present], k[:, present]
     big = n[0] >= min_group
     left_out = [g for g, b in zip(names, big, strict=True) if not b]
     names = [g for g, b in zip(names, big, strict=True) if b]

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xinyong.lab.fairness import ATTRIBUTES, bools, fairness, four_fifths_failures, measure_masks
+from xinyong.lab.fairness import ATTRIBUTES, bools, counts, encode, fairness, four_fifths_failures, measure_masks
 from xinyong.model.assessment import Assessment
 from xinyong.model.record import Record
 from xinyong.policy.evaluate import evaluate
@@ -37,19 +37,16 @@ def _tiers(table: pa.Table, column: str) -> npt.NDArray[np.object_]:
     return np.asarray(pc.fill_null(table.column(column), NONE).to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _by_group(table: pa.Table, mask: Bools, base: Bools, attributes: Sequence[str]) -> dict[str, dict[str, Any]]:
+Encoded = dict[str, tuple[list[str], npt.NDArray[np.int64]]]
+
+
+def _by_group(encoded: Encoded, mask: Bools, base: Bools) -> dict[str, dict[str, Any]]:
     """Count and rate of ``mask`` among ``base`` for each value of each attribute."""
     out: dict[str, dict[str, Any]] = {}
-    for attribute in attributes:
-        if attribute not in table.column_names:
-            continue
-        part = pa.table({"g": table.column(attribute), "m": pa.array(mask), "b": pa.array(base)})
-        part = part.filter(pc.field("b") & pc.field("g").is_valid())
-        agg = part.group_by("g").aggregate([("m", "sum"), ("m", "count")]).sort_by("g")
-        out[attribute] = {
-            str(g): {"count": int(k or 0), "of": int(n), "rate": (int(k or 0) / n) if n else 0.0}
-            for g, k, n in zip(agg.column("g").to_pylist(), agg.column("m_sum").to_pylist(),
-                               agg.column("m_count").to_pylist(), strict=True)}
+    for attribute, (names, codes) in encoded.items():
+        n, k = counts(codes, len(names), mask, base)
+        out[attribute] = {g: {"count": int(k[i]), "of": int(n[i]), "rate": float(k[i] / n[i])}
+                          for i, g in enumerate(names) if n[i]}
     return out
 
 
@@ -58,6 +55,7 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
            seed: int = 0) -> dict[str, Any]:
     """The impact report as plain data (JSON-ready). ``table`` has ``old_``/``new_`` columns."""
     everyone = np.ones(table.num_rows, dtype=np.bool_)
+    encoded = {a: encode(table.column(a)) for a in attributes if a in table.column_names}
     changes: list[tuple[int, str, Bools]] = []
     lists: dict[str, Any] = {}
     list_ids = list(dict.fromkeys([lst.id for lst in old.policy.lists] + [lst.id for lst in new.policy.lists]))
@@ -66,8 +64,8 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
         entered, left = after & ~before, before & ~after
         lists[lid] = {"before": int(before.sum()), "after": int(after.sum()), "entered": int(entered.sum()),
                       "left": int(left.sum()),
-                      "entered_by_group": _by_group(table, entered, everyone, attributes),
-                      "left_by_group": _by_group(table, left, everyone, attributes)}
+                      "entered_by_group": _by_group(encoded, entered, everyone),
+                      "left_by_group": _by_group(encoded, left, everyone)}
         changes += [(int(entered.sum()), f"enter list {lid}", entered), (int(left.sum()), f"leave list {lid}", left)]
     old_t, new_t = _tiers(table, "old_tier"), _tiers(table, "new_tier")
     pairs = Counter(zip(old_t.tolist(), new_t.tolist(), strict=True))
@@ -82,12 +80,17 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
         a = after_m.get(action, np.zeros(table.num_rows, dtype=np.bool_))
         measures[action] = {"before": int(b.sum()), "after": int(a.sum()), "newly": int((a & ~b).sum()),
                             "no_longer": int((b & ~a).sum()),
-                            "newly_by_group": _by_group(table, a & ~b, everyone, attributes)}
+                            "newly_by_group": _by_group(encoded, a & ~b, everyone)}
     changes.sort(key=lambda c: (-c[0], c[1]))
     top = [c for c in changes if c[0] > 0][:explain]
     rng = np.random.default_rng(seed)
-    explained = [_explain(old, new, table, name, count, mask, as_of, records_of, rng, sample)
-                 for count, name, mask in top]
+    samples = [sorted(rng.choice(np.flatnonzero(mask), size=min(sample, count), replace=False).tolist())
+               for count, _name, mask in top]
+    subjects = [[str(s) for s in table.column("subject").take(pa.array(chosen, pa.int64())).to_pylist()]
+                for chosen in samples]
+    records = to_records(records_of(sorted({s for group in subjects for s in group}))) if records_of else None
+    explained = [_explain(old, new, name, count, chosen, as_of, records)
+                 for (count, name, _mask), chosen in zip(top, subjects, strict=True)]
     old_fair = fairness(old, table, prefix="old_", attributes=attributes, n_boot=n_boot, seed=seed)
     new_fair = fairness(new, table, prefix="new_", attributes=attributes, n_boot=n_boot, seed=seed)
     return {
@@ -128,17 +131,13 @@ def _points_by_rule(a: Assessment) -> dict[str, int]:
     return by
 
 
-def _explain(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, name: str, count: int, mask: Bools,
-             as_of: date, records_of: RecordsOf | None, rng: np.random.Generator, sample: int) -> dict[str, Any]:
+def _explain(old: LoadedPolicy, new: LoadedPolicy, name: str, count: int, subjects: list[str], as_of: date,
+             records: dict[str, list[Record]] | None) -> dict[str, Any]:
     """Evaluate a seeded sample of the changed subjects under both versions with the reference evaluator:
     the mean change in points per rule, and the entry rules behind the listings that appeared or went."""
     out: dict[str, Any] = {"change": name, "subjects": count}
-    if records_of is None:
+    if records is None or not subjects:
         return out
-    positions = np.flatnonzero(mask)
-    chosen = sorted(rng.choice(positions, size=min(sample, len(positions)), replace=False).tolist())
-    subjects = [str(s) for s in table.column("subject").take(pa.array(chosen)).to_pylist()]
-    records = to_records(records_of(subjects))
     delta: dict[str, int] = defaultdict(int)
     entry_rules: Counter[str] = Counter()
     for subject in subjects:

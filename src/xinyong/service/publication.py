@@ -24,7 +24,8 @@ from xinyong.model.record import Record
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import ListDef, Publication
-from xinyong.service.registry import Registry
+from xinyong.policy.casework import notice_period_lists
+from xinyong.service.registry import REASSESS_LIMIT, Registry
 from xinyong.store.protocol import ListingRow
 
 
@@ -37,21 +38,27 @@ def in_force_rows(registry: Registry, list_id: str, as_of: date) -> tuple[Loaded
             raise
         registry.evaluate(as_of)
         lp, rows = registry.listings(list_id, as_of)
-    if not rows:
+    run = registry.store.latest_run(lp.policy.id, as_of)
+    if run is None:
         return lp, rows
-    ldef = lp.policy.list_def(list_id)
-    notice = lp.policy.procedure.notice_days or 0
-    lists = [list_id] if ldef.takes_effect != "immediately" and notice > 0 else []
-    recheck = set(registry.store.cases.subjects_to_recheck(rows[0].run, lists, as_of - timedelta(days=notice),
-                                                                  as_of))
-    keep = []
-    for r in rows:
-        if r.subject in recheck:
-            pairs = registry.assess_in_force(r.subject, as_of)
-            if not any(list_id in a.listed_on() for plp, a in pairs if plp.policy.id == lp.policy.id):
-                continue
-        keep.append(r)
-    return lp, keep
+    # always current: subjects written about since the snapshot (a repair, an annulment, a new record,
+    # by any process) are re-assessed, so a listing ends or starts in the public view at once
+    _, changed = registry.store.changed_subjects(registry.store.run_audit_seq(run.run))
+    if len(changed) > REASSESS_LIMIT:
+        registry.evaluate(as_of)  # a bulk load since the snapshot: one batch evaluation
+        return in_force_rows(registry, list_id, as_of)
+    lists, notice = notice_period_lists(lp)
+    lists = [x for x in lists if x == list_id]
+    recheck = changed | set(registry.store.cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice),
+                                                                     as_of))
+    keep = [r for r in rows if r.subject not in recheck]
+    kind = lp.policy.list_def(list_id).kind.value
+    for key in sorted(recheck):
+        for plp, a in registry.assess_in_force(key, as_of):
+            if plp.policy.id == lp.policy.id:
+                keep += [ListingRow(run.run, key, x.list_id, kind, x.since, x.until)
+                         for x in a.listings if x.list_id == list_id]
+    return lp, sorted(keep, key=lambda r: r.subject)
 
 
 def published_rows(registry: Registry, list_id: str, as_of: date) -> tuple[LoadedPolicy, list[ListingRow]]:

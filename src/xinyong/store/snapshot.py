@@ -93,8 +93,12 @@ def _pages(store: SqlStore, sql: str, schema: pa.Schema, page_rows: int) -> Iter
         try:
             reader = con.sql(sql).to_arrow_reader(page_rows)
             for batch in reader:
-                yield pa.RecordBatch.from_arrays([batch.column(i).cast(f.type) for i, f in enumerate(schema)],
-                                                 schema=schema)
+                if batch.schema.equals(schema):
+                    yield batch
+                    continue
+                yield pa.RecordBatch.from_arrays(
+                    [c if c.type == f.type else c.cast(f.type) for c, f in zip(batch.columns, schema, strict=True)],
+                    schema=schema)
         finally:
             con.close()
         return
