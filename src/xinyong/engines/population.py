@@ -92,8 +92,9 @@ def _sex() -> str:
 
 def compare(paths: PopulationPaths, old: LoadedPolicy, new: LoadedPolicy, as_of: date,
             *, threads: int | None = None) -> pa.Table:
-    """One row per subject: group columns, then ``old_score``, ``old_tier``, ``old_l_<list>`` (bool)
-    and the same for ``new_``. A subject a policy does not apply to has NULLs on its side."""
+    """One row per subject (in no particular order): group columns, ``draw`` (a hash of the subject key),
+    then ``old_score``, ``old_tier``, ``old_l_<list>`` (bool) and the same for ``new_``. A subject a
+    policy does not apply to has NULLs on its side."""
     con = connect(paths, threads=threads)
     try:
         return _compare(con, [("old", old), ("new", new)], as_of)
@@ -111,8 +112,9 @@ def assess(paths: PopulationPaths, lp: LoadedPolicy, as_of: date, *, threads: in
 
 
 def _compare(con: duckdb.DuckDBPyConnection, sides: Sequence[tuple[str, LoadedPolicy]], as_of: date) -> pa.Table:
+    # draw: a hash of the subject key, so that samples do not depend on the (unordered) row order
     selects = ["s.id AS subject", "s.kind", "a.region", "a.urban_rural", "a.sector", "a.size", "a.age_band",
-               _sex()]
+               _sex(), "hash(s.id) AS draw"]
     joins = []
     for i, (prefix, lp) in enumerate(sides):
         cp = compiled(lp)
@@ -124,7 +126,7 @@ def _compare(con: duckdb.DuckDBPyConnection, sides: Sequence[tuple[str, LoadedPo
                     for lc in cp.lists]
         joins.append(f"LEFT JOIN {table} t{i} ON t{i}.subject = s.id")
     sql = (f"SELECT {', '.join(selects)} FROM subjects s LEFT JOIN attributes a ON a.subject = s.id "
-           f"{' '.join(joins)} ORDER BY s.id")
+           f"{' '.join(joins)}")
     return con.sql(sql).to_arrow_table()
 
 
@@ -147,11 +149,13 @@ def rule_points(paths: PopulationPaths, lp: LoadedPolicy, as_of: date, *, thread
 def records_of(paths: PopulationPaths, subjects: Iterable[str]) -> pa.Table:
     """All records of a few subjects (the reference evaluator's input for explained samples)."""
     wanted = sorted(set(subjects))
+    if not wanted:
+        return pa.table({"subject": pa.array([], pa.string())})
     con = duckdb.connect(":memory:")
     try:
-        con.register("wanted", pa.table({"subject": pa.array(wanted, pa.string())}))
-        return con.sql(f"SELECT r.* FROM read_parquet({_q(paths.records)}) r SEMI JOIN wanted w "
-                           "ON r.subject = w.subject ORDER BY r.subject").to_arrow_table()
+        listed = ", ".join("'" + w.replace("'", "''") + "'" for w in wanted)
+        return con.sql(f"SELECT * FROM read_parquet({_q(paths.records)}) WHERE subject IN ({listed}) "
+                       "ORDER BY subject").to_arrow_table()
     finally:
         con.close()
 

@@ -32,7 +32,7 @@ from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
 from xinyong.service.publication import PublicEntry, public_entry, published_rows
-from xinyong.service.registry import Registry
+from xinyong.service.registry import REASSESS_LIMIT, Registry
 from xinyong.store.protocol import FullStore, PolicyVersion
 
 DEFAULT_MAX_BATCH = 10_000
@@ -224,7 +224,9 @@ class Online:
             return 0
         with self.store.lock:
             head, changed = self.store.changed_subjects(idx.seq)
-            if changed:
+            if len(changed) > REASSESS_LIMIT:  # a bulk load elsewhere: rebuild from a batch evaluation
+                self._index = self.registry.decision_index(idx.as_of)
+            elif changed:
                 self.registry.refresh(idx, changed)
             idx.seq = max(idx.seq, head)
         return len(changed)

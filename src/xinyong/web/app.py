@@ -27,6 +27,7 @@ from xinyong.service.online import DEFAULT_MAX_BATCH, Online
 from xinyong.store import open_store
 from xinyong.web import problems
 from xinyong.web.fastpath import DecisionFastPath
+from xinyong.web.headers import SingleAuthorization
 from xinyong.web.limits import BodyLimit
 from xinyong.web.routes import cases, decisions, keys, public, records, subjects
 
@@ -103,7 +104,8 @@ def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, 
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=limit)
     if fast_path:
-        app.add_middleware(DecisionFastPath, max_bytes=limit)  # added last: runs first
+        app.add_middleware(DecisionFastPath, max_bytes=limit)
+    app.add_middleware(SingleAuthorization)  # added last: runs first, for every route
     for module in (decisions, records, subjects, cases, keys, public):
         app.include_router(module.router)
     return app

@@ -103,6 +103,11 @@ def install(app: FastAPI) -> None:
         return problem(exc.status_code, title, str(exc.detail), instance=request.url.path,
                        headers=dict(exc.headers or {}) or None, limit=limit, field="body" if limit else None)
 
+    async def on_too_deep(request: Request, exc: Exception) -> Response:
+        # JSON nested past the decoder's recursion limit, wherever a body is parsed
+        return problem(422, "invalid input", "the body's JSON is nested too deeply", instance=request.url.path,
+                       field="body")
+
     async def on_other(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path, exc_info=exc)
         return problem(500, "internal error", "the server failed to handle this request; it is logged",
@@ -111,6 +116,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(XinyongError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RecursionError, on_too_deep)
     app.add_exception_handler(Exception, on_other)
 
 
@@ -121,7 +127,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
                        "detail": {"type": "string"}, "instance": {"type": "string"},
                        "field": {"type": "string"}, "limit": {"type": "integer"},
                        "earliest": {"type": "string", "format": "date"}}}}}}
-    for code, desc in ((401, "No key, or an unknown or revoked key"), (403, "The key may not do this"),
+    for code, desc in ((400, "The request is malformed: a body that cannot be parsed, or a duplicate header"),
+                       (401, "No key, or an unknown or revoked key"), (403, "The key may not do this"),
                        (404, "Not found"), (413, "Body or batch too large; `limit` states the limit"),
                        (422, "Invalid input; `field` names it (a repair applied for too early: `earliest`)"))
 }

@@ -111,6 +111,9 @@ def _ndjson(raw: bytes) -> Rows:
         except json.JSONDecodeError as exc:
             values.append(Refused("row", f"line {number}: not JSON ({exc.msg} at column {exc.colno})"))
             continue
+        except RecursionError:  # the C decoder's own limit on nesting: a record is one flat object
+            values.append(Refused("row", f"line {number}: JSON nested too deeply (a record is one flat object)"))
+            continue
         values.append(_checked(doc, f"line {number}: "))
     return Rows(values, numbers)
 
@@ -124,6 +127,9 @@ def parse_rows(raw: bytes, content_type: str) -> Rows:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not JSON ({exc}); send {{\"records\": [...]}} or NDJSON with "
                            "Content-Type: application/x-ndjson", field="body") from None
+    except RecursionError:  # nested beyond the decoder's limit: no record is shaped like that
+        raise InvalidInput("the body's JSON is nested too deeply; a record is one flat object",
+                           field="body") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         raise InvalidInput('the body must be an object {"records": [ ... ]}', field="records")
     records = list(doc["records"])

@@ -1,0 +1,35 @@
+"""Hostile requests get a documented answer, never a 500: duplicate Authorization headers (400 on every
+route, the fast path included) and JSON nested past the decoder's limit (422 naming the body)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from .conftest import DEBTOR, FLIGHT, World, auth
+
+
+def test_duplicate_authorization_headers_are_refused_everywhere(client: TestClient, world: World) -> None:
+    two = [("Authorization", f"Bearer {world.keys['airline']}"), ("Authorization", f"Bearer {world.keys['debtor']}")]
+    for method, path, body in (("POST", "/v1/decisions", {"subject": DEBTOR, "action": FLIGHT, "purpose": "t"}),
+                               ("GET", f"/v1/subjects/{DEBTOR}/file", None),
+                               ("GET", "/v1/keys", None)):
+        r = client.request(method, path, json=body, headers=two)
+        assert r.status_code == 400, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["field"] == "authorization"
+    one = client.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "t"},
+                      headers=auth(world.keys["airline"]))
+    assert one.status_code == 200
+
+
+def test_deeply_nested_json_is_a_clear_422(client: TestClient, world: World) -> None:
+    court = auth(world.keys["court"])
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post("/v1/records", content='{"records": ' + deep + "}", headers={**court,
+                                                                              "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["field"] == "body"
+    r = client.post("/v1/records", content=deep + "\n", headers={**court, "Content-Type": "application/x-ndjson"})
+    assert r.status_code in (200, 422) and "nested" in r.text
+    r = client.post("/v1/decisions", content='{"subject": ' + deep + "}",
+                    headers={**auth(world.keys["airline"]), "Content-Type": "application/json"})
+    assert r.status_code in (400, 422), r.text
