@@ -33,3 +33,16 @@ def test_deeply_nested_json_is_a_clear_422(client: TestClient, world: World) -> 
     r = client.post("/v1/decisions", content='{"subject": ' + deep + "}",
                     headers={**auth(world.keys["airline"]), "Content-Type": "application/json"})
     assert r.status_code in (400, 422), r.text
+
+
+def test_wrong_methods_say_what_is_allowed(client: TestClient) -> None:
+    for path in ("/v1/decisions", "/v1/records", "/v1/lists/shixin"):
+        r = client.options(path)
+        assert r.status_code == 405 and r.headers.get("allow"), (path, r.headers)
+
+
+def test_access_log_times_carry_their_offset(client: TestClient, world: World) -> None:
+    r = client.get(f"/v1/subjects/{DEBTOR}/file", headers=auth(world.keys["debtor"]))
+    assert r.status_code == 200
+    stamps = [e["at"] for e in r.json()["access_log"]]
+    assert stamps and all(s.endswith(("Z", "+00:00")) for s in stamps)

@@ -112,10 +112,14 @@ def bools(table: pa.Table, column: str) -> Bools:
 
 def measure_masks(lp: LoadedPolicy, table: pa.Table, prefix: str = "") -> dict[str, Bools]:
     """Per ``action (effect)``: the subjects at least one of the policy's measures applies to."""
-    tiers = np.asarray(pc.fill_null(table.column(f"{prefix}tier"), "").to_numpy(zero_copy_only=False), dtype=object)
+    tiers = table.column(f"{prefix}tier")
     out: dict[str, Bools] = {}
     for m in lp.policy.measures:
-        mask = bools(table, f"{prefix}l_{m.on_list}") if m.on_list is not None else np.isin(tiers, list(m.tiers or []))
+        if m.on_list is not None:
+            mask = bools(table, f"{prefix}l_{m.on_list}")
+        else:
+            chosen = pc.fill_null(pc.is_in(tiers, value_set=pa.array(list(m.tiers or []), pa.string())), False)
+            mask = np.asarray(chosen.to_numpy(zero_copy_only=False), dtype=np.bool_)
         key = f"{m.action} ({m.effect.value})"
         out[key] = out[key] | mask if key in out else mask
     return out
@@ -134,13 +138,15 @@ def encode(column: pa.Array | pa.ChunkedArray) -> tuple[list[str], npt.NDArray[n
     return sorted(names), codes
 
 
-def counts(codes: npt.NDArray[np.int64], size: int, mask: Bools, base: Bools) -> tuple[npt.NDArray[np.int64],
-                                                                                      npt.NDArray[np.int64]]:
-    """Per group: rows in ``base`` and rows in ``base & mask`` (rows with no group left out)."""
-    keep = base & (codes >= 0)
-    n = np.bincount(codes[keep], minlength=size).astype(np.int64)
-    k = np.bincount(codes[keep & mask], minlength=size).astype(np.int64)
-    return n, k
+def counts(codes: npt.NDArray[np.int64], size: int, mask: Bools, base: Bools | None = None
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per group: rows (in ``base``, default all) and rows in ``mask`` too (rows with no group left out)."""
+    # codes + 1 puts the rows with no group in bin 0, which is dropped: no boolean indexing of every row
+    shifted = codes + 1
+    weights = mask if base is None else mask & base
+    n = np.bincount(shifted, weights=base, minlength=size + 1)[1:]
+    k = np.bincount(shifted, weights=weights, minlength=size + 1)[1:]
+    return n.astype(np.int64), k.astype(np.int64)
 
 
 def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[np.int64],
@@ -158,16 +164,18 @@ def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[
 
 
 def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *, n_boot: int = 200,
-                seed: int = 0, min_group: int = 50) -> list[Disparity]:
+                seed: int = 0, min_group: int = 50,
+                encoded: tuple[list[str], npt.NDArray[np.int64]] | None = None) -> list[Disparity]:
     """Each outcome across one attribute's groups (none when fewer than two groups are large enough).
 
     The outcomes must share ``applies`` (those of one policy), so they share their groups."""
     if not outcomes:
         return []
-    every, codes = encode(groups)
-    counted = [counts(codes, len(every), o.selected, o.applies) for o in outcomes]
-    n = np.stack([c[0] for c in counted])
-    k = np.stack([c[1] for c in counted])
+    every, codes = encoded or encode(groups)
+    applies = outcomes[0].applies
+    n_all = counts(codes, len(every), applies)[0]
+    n = np.stack([n_all for _ in outcomes])
+    k = np.stack([counts(codes, len(every), o.selected & applies)[1] for o in outcomes])
     present = n[0] > 0
     names = [g for g, p in zip(every, present, strict=True) if p]
     n, k = n[:, present], k[:, present]
@@ -245,14 +253,15 @@ def _interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
 
 
 def fairness(lp: LoadedPolicy, table: pa.Table, *, prefix: str = "", attributes: Sequence[str] = ATTRIBUTES,
-             n_boot: int = 200, seed: int = 0, min_group: int = 50) -> list[Disparity]:
+             n_boot: int = 200, seed: int = 0, min_group: int = 50,
+             encoded: dict[str, tuple[list[str], npt.NDArray[np.int64]]] | None = None) -> list[Disparity]:
     """Every outcome of the policy across every attribute the table carries."""
     outcomes = policy_outcomes(lp, table, prefix)
     found: dict[tuple[str, str], Disparity] = {}
     for attribute in attributes:
         if attribute in table.column_names:
             for d in disparities(outcomes, attribute, table.column(attribute).combine_chunks(), n_boot=n_boot,
-                                 seed=seed, min_group=min_group):
+                                 seed=seed, min_group=min_group, encoded=(encoded or {}).get(attribute)):
                 found[(d.outcome, attribute)] = d
     return [found[(o.name, a)] for o in outcomes for a in attributes if (o.name, a) in found]
 

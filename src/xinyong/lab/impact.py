@@ -33,18 +33,14 @@ Bools = npt.NDArray[np.bool_]
 NONE = "(none)"
 
 
-def _tiers(table: pa.Table, column: str) -> npt.NDArray[np.object_]:
-    return np.asarray(pc.fill_null(table.column(column), NONE).to_numpy(zero_copy_only=False), dtype=object)
-
-
 Encoded = dict[str, tuple[list[str], npt.NDArray[np.int64]]]
 
 
-def _by_group(encoded: Encoded, mask: Bools, base: Bools) -> dict[str, dict[str, Any]]:
-    """Count and rate of ``mask`` among ``base`` for each value of each attribute."""
+def _by_group(encoded: Encoded, mask: Bools) -> dict[str, dict[str, Any]]:
+    """Count and rate of ``mask`` among all subjects for each value of each attribute."""
     out: dict[str, dict[str, Any]] = {}
     for attribute, (names, codes) in encoded.items():
-        n, k = counts(codes, len(names), mask, base)
+        n, k = counts(codes, len(names), mask)
         out[attribute] = {g: {"count": int(k[i]), "of": int(n[i]), "rate": float(k[i] / n[i])}
                           for i, g in enumerate(names) if n[i]}
     return out
@@ -54,7 +50,6 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
            *, attributes: Sequence[str] = ATTRIBUTES, explain: int = 5, sample: int = 20, n_boot: int = 200,
            seed: int = 0) -> dict[str, Any]:
     """The impact report as plain data (JSON-ready). ``table`` has ``old_``/``new_`` columns."""
-    everyone = np.ones(table.num_rows, dtype=np.bool_)
     encoded = {a: encode(table.column(a)) for a in attributes if a in table.column_names}
     changes: list[tuple[int, str, Bools]] = []
     lists: dict[str, Any] = {}
@@ -64,15 +59,19 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
         entered, left = after & ~before, before & ~after
         lists[lid] = {"before": int(before.sum()), "after": int(after.sum()), "entered": int(entered.sum()),
                       "left": int(left.sum()),
-                      "entered_by_group": _by_group(encoded, entered, everyone),
-                      "left_by_group": _by_group(encoded, left, everyone)}
+                      "entered_by_group": _by_group(encoded, entered),
+                      "left_by_group": _by_group(encoded, left)}
         changes += [(int(entered.sum()), f"enter list {lid}", entered), (int(left.sum()), f"leave list {lid}", left)]
-    old_t, new_t = _tiers(table, "old_tier"), _tiers(table, "new_tier")
-    pairs = Counter(zip(old_t.tolist(), new_t.tolist(), strict=True))
-    matrix = [{"from": a, "to": b, "subjects": n} for (a, b), n in sorted(pairs.items())]
-    for (a, b), n in pairs.items():
+    (old_names, old_t), (new_names, new_t) = (encode(pc.fill_null(table.column(c), NONE))
+                                              for c in ("old_tier", "new_tier"))
+    pair = old_t * len(new_names) + new_t
+    seen = np.bincount(pair, minlength=len(old_names) * len(new_names))
+    matrix = []
+    for code in np.flatnonzero(seen):
+        a, b = old_names[code // len(new_names)], new_names[code % len(new_names)]
+        matrix.append({"from": a, "to": b, "subjects": int(seen[code])})
         if a != b:
-            changes.append((n, f"tier {a} -> {b}", (old_t == a) & (new_t == b)))
+            changes.append((int(seen[code]), f"tier {a} -> {b}", pair == code))
     measures: dict[str, Any] = {}
     before_m, after_m = measure_masks(old, table, "old_"), measure_masks(new, table, "new_")
     for action in sorted(set(before_m) | set(after_m)):
@@ -80,19 +79,15 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
         a = after_m.get(action, np.zeros(table.num_rows, dtype=np.bool_))
         measures[action] = {"before": int(b.sum()), "after": int(a.sum()), "newly": int((a & ~b).sum()),
                             "no_longer": int((b & ~a).sum()),
-                            "newly_by_group": _by_group(encoded, a & ~b, everyone)}
+                            "newly_by_group": _by_group(encoded, a & ~b)}
     changes.sort(key=lambda c: (-c[0], c[1]))
     top = [c for c in changes if c[0] > 0][:explain]
-    rng = np.random.default_rng(seed)
-    samples = [sorted(rng.choice(np.flatnonzero(mask), size=min(sample, count), replace=False).tolist())
-               for count, _name, mask in top]
-    subjects = [[str(s) for s in table.column("subject").take(pa.array(chosen, pa.int64())).to_pylist()]
-                for chosen in samples]
+    subjects = [_sample(table, mask, sample, seed) for _count, _name, mask in top]
     records = to_records(records_of(sorted({s for group in subjects for s in group}))) if records_of else None
     explained = [_explain(old, new, name, count, chosen, as_of, records)
                  for (count, name, _mask), chosen in zip(top, subjects, strict=True)]
-    old_fair = fairness(old, table, prefix="old_", attributes=attributes, n_boot=n_boot, seed=seed)
-    new_fair = fairness(new, table, prefix="new_", attributes=attributes, n_boot=n_boot, seed=seed)
+    old_fair = fairness(old, table, prefix="old_", attributes=attributes, n_boot=n_boot, seed=seed, encoded=encoded)
+    new_fair = fairness(new, table, prefix="new_", attributes=attributes, n_boot=n_boot, seed=seed, encoded=encoded)
     return {
         "old": {"policy": old.policy.id, "version": old.policy.version},
         "new": {"policy": new.policy.id, "version": new.policy.version},
@@ -103,6 +98,20 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
         "four_fifths_failures": {"old": [_failure(d) for d in four_fifths_failures(old_fair)],
                                  "new": [_failure(d) for d in four_fifths_failures(new_fair)]},
     }
+
+
+def _sample(table: pa.Table, mask: Bools, size: int, seed: int) -> list[str]:
+    """Up to ``size`` subjects of ``mask``: those whose ``draw`` (a hash of the key) mixed with the seed
+    is smallest, so the sample is the same whatever order the rows came in."""
+    positions = np.flatnonzero(mask)
+    if "draw" in table.column_names:
+        draw = np.asarray(table.column("draw").to_numpy(zero_copy_only=False), dtype=np.uint64)[positions]
+        key = draw ^ np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        chosen = positions[np.argsort(key, kind="stable")[:size]]
+    else:
+        chosen = np.random.default_rng(seed).choice(positions, size=min(size, len(positions)), replace=False)
+    subjects = table.column("subject").take(pa.array(np.sort(chosen), pa.int64())).to_pylist()
+    return sorted(str(s) for s in subjects)
 
 
 def _failure(d: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ field for records or a score: minimal disclosure is a property of the type, not 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from xinyong.model.assessment import AppliedMeasure, Assessment, Decision, Effect
 from xinyong.model.record import Amendment, AmendmentKind
@@ -143,10 +143,16 @@ class AmendmentOut(BaseModel):
 
 
 class AccessOut(BaseModel):
-    """One entry of the subject's access log: who, when, what, for which purpose."""
+    """One entry of the subject's access log: who, when, what, for which purpose. ``at`` is UTC with its
+    offset (RFC 3339 date-time): the store keeps naive UTC, the edge says so."""
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _utc(cls, value: object) -> object:
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
     seq: int
-    at: datetime
+    at: AwareDatetime
     actor: str
     action: str
     purpose: str | None
