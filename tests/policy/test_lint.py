@@ -106,6 +106,17 @@ def test_catalogue_path_is_shown_as_the_policy_names_it(monkeypatch: pytest.Monk
         ("public_health", None),
         ("Voluntary blood donation, certified by the blood station", None),
         ("Bad faith litigation", None),
+        ("越级上访", "political opinion and expression"),
+        ("上訪", "political opinion and expression"),
+        ("Volunteering for a party branch", "political opinion and expression"),
+        ("宗教活动", "religion or belief"),
+        ("民族成分", "ethnicity or national origin"),
+        ("离婚登记", "lawful consumption and lifestyle"),
+        ("Online game hours", "lawful consumption and lifestyle"),
+        ("Drunk driving conviction (醉驾)", None),
+        ("Medical-insurance fund fraud", None),
+        ("骗取医保基金：虚构住院", None),
+        ("Smoking in a no-smoking area", None),
     ],
 )
 def test_prohibited_grounds_by_keyword(text: str, ground: str | None) -> None:

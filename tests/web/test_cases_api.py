@@ -13,6 +13,7 @@ from tests.web.conftest import AS_OF, CLEAN, DEBTOR, FLIGHT, OTHER_PERSON, World
 from xinyong.model.record import Record
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.online import Online
+from xinyong.service.online_cases import case_actor
 from xinyong.service.principals import Principals, Role
 from xinyong.web import create_app
 
@@ -237,3 +238,20 @@ def test_a_serious_penalty_is_repaired_only_after_its_window(world: World) -> No
                          json={"outcome": "granted", "reasons": "obligations met"})
         assert decided.status_code == 200, decided.text
         assert effect(c, buyer, ask) != "deny"
+
+
+def test_a_look_alike_reviewer_is_refused_and_holders_are_people(world: World) -> None:
+    """"Li" and "Lі" (Cyrillic і) are one look: a second key for the look-alike needs --force, and keys
+    rotated under one holder id are the same reviewer whatever their names."""
+    import pytest
+
+    from xinyong.model.errors import InvalidInput
+
+    add_key(world, "Li", Role.REVIEWER)
+    with pytest.raises(InvalidInput, match="looks like the existing holder 'Li'"):
+        add_key(world, "L\u0456", Role.REVIEWER)
+    p = Principals(world.store)
+    first, _ = p.create("Wang Fang (desk 3)", Role.REVIEWER, by="test", holder="staff-0042")
+    second, _ = p.create("W. Fang", Role.REVIEWER, by="test", holder="staff-0042")
+    assert first.person == second.person == "staff-0042" and first.actor != second.actor
+    assert case_actor(first) == case_actor(second) == "reviewer:staff-0042"

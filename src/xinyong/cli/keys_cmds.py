@@ -28,12 +28,18 @@ def keys_create(
     subject: Annotated[str | None, typer.Option(help="subject: the subject id whose file it reads.")] = None,
     action: Annotated[list[str] | None, typer.Option("--action", help="relying_party: an action it is "
                                                      "registered for (repeat for several).")] = None,
+    holder: Annotated[str | None, typer.Option(help="Stable id of the person or institution holding it (a "
+                                               "staff or organisation number); the same when rotating keys. "
+                                               "Default: the name.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Create it even though the holder looks like an "
+                                                        "existing one (a confusable name).")] = False,
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
 ) -> None:
-    """Create a key. It is shown once: store it now; only its hash is kept."""
+    """Create a key. It is shown once: store it now; only its hash is kept. A holder whose name only looks
+    like an existing holder's (e.g. a Cyrillic letter for a Latin one) is refused without --force."""
     with open_store(db, create=False) as store:
         principal, key = Principals(store).create(name, role, source=source, subject=subject,
-                                                  actions=action or [], by=actor)
+                                                  actions=action or [], by=actor, holder=holder, force=force)
     if json_out:
         print_json({**principal.as_dict(), "key": key})
         return

@@ -138,15 +138,23 @@ def encode(column: pa.Array | pa.ChunkedArray) -> tuple[list[str], npt.NDArray[n
     return sorted(names), codes
 
 
-def counts(codes: npt.NDArray[np.int64], size: int, mask: Bools, base: Bools | None = None
-           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Per group: rows (in ``base``, default all) and rows in ``mask`` too (rows with no group left out)."""
-    # codes + 1 puts the rows with no group in bin 0, which is dropped: no boolean indexing of every row
-    shifted = codes + 1
-    weights = mask if base is None else mask & base
-    n = np.bincount(shifted, weights=base, minlength=size + 1)[1:]
-    k = np.bincount(shifted, weights=weights, minlength=size + 1)[1:]
-    return n.astype(np.int64), k.astype(np.int64)
+def counts(codes: npt.NDArray[np.int64], size: int, masks: Sequence[Bools]) -> npt.NDArray[np.int64]:
+    """Rows of each mask in each group (masks x groups; rows with no group left out), for all masks
+    at once: the rows are put in group order once, then each group is one contiguous run to add up."""
+    if not masks:
+        return np.zeros((0, size), dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.searchsorted(ranked, np.arange(size))
+    ends = np.searchsorted(ranked, np.arange(size), side="right")
+    stacked = np.stack(masks)[:, order]
+    out = np.zeros((len(masks), size), dtype=np.int64)
+    present = ends > starts
+    if present.any():
+        sums = np.add.reduceat(stacked, starts[present], axis=1, dtype=np.int64)
+        # reduceat's last run goes to the end of the rows, which is where the last group ends
+        out[:, present] = sums
+    return out
 
 
 def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[np.int64],
@@ -173,9 +181,9 @@ def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *
         return []
     every, codes = encoded or encode(groups)
     applies = outcomes[0].applies
-    n_all = counts(codes, len(every), applies)[0]
-    n = np.stack([n_all for _ in outcomes])
-    k = np.stack([counts(codes, len(every), o.selected & applies)[1] for o in outcomes])
+    counted = counts(codes, len(every), [applies, *(o.selected & applies for o in outcomes)])
+    n = np.stack([counted[0] for _ in outcomes])
+    k = counted[1:]
     present = n[0] > 0
     names = [g for g, p in zip(every, present, strict=True) if p]
     n, k = n[:, present], k[:, present]

@@ -36,13 +36,16 @@ NONE = "(none)"
 Encoded = dict[str, tuple[list[str], npt.NDArray[np.int64]]]
 
 
-def _by_group(encoded: Encoded, mask: Bools) -> dict[str, dict[str, Any]]:
-    """Count and rate of ``mask`` among all subjects for each value of each attribute."""
-    out: dict[str, dict[str, Any]] = {}
+def _by_group(encoded: Encoded, masks: dict[str, Bools]) -> dict[str, dict[str, dict[str, Any]]]:
+    """For each mask: count and rate among all subjects for each value of each attribute."""
+    out: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in masks}
+    everyone = np.ones(len(next(iter(encoded.values()))[1]) if encoded else 0, dtype=np.bool_)
     for attribute, (names, codes) in encoded.items():
-        n, k = counts(codes, len(names), mask)
-        out[attribute] = {g: {"count": int(k[i]), "of": int(n[i]), "rate": float(k[i] / n[i])}
-                          for i, g in enumerate(names) if n[i]}
+        counted = counts(codes, len(names), [everyone, *masks.values()])
+        n = counted[0]
+        for row, name in zip(counted[1:], masks, strict=True):
+            out[name][attribute] = {g: {"count": int(row[i]), "of": int(n[i]), "rate": float(row[i] / n[i])}
+                                    for i, g in enumerate(names) if n[i]}
     return out
 
 
@@ -57,10 +60,10 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
     for lid in list_ids:
         before, after = bools(table, f"old_l_{lid}"), bools(table, f"new_l_{lid}")
         entered, left = after & ~before, before & ~after
+        grouped = _by_group(encoded, {"entered": entered, "left": left})
         lists[lid] = {"before": int(before.sum()), "after": int(after.sum()), "entered": int(entered.sum()),
                       "left": int(left.sum()),
-                      "entered_by_group": _by_group(encoded, entered),
-                      "left_by_group": _by_group(encoded, left)}
+                      "entered_by_group": grouped["entered"], "left_by_group": grouped["left"]}
         changes += [(int(entered.sum()), f"enter list {lid}", entered), (int(left.sum()), f"leave list {lid}", left)]
     (old_names, old_t), (new_names, new_t) = (encode(pc.fill_null(table.column(c), NONE))
                                               for c in ("old_tier", "new_tier"))
@@ -68,18 +71,21 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
     seen = np.bincount(pair, minlength=len(old_names) * len(new_names))
     matrix = []
     for code in np.flatnonzero(seen):
-        a, b = old_names[code // len(new_names)], new_names[code % len(new_names)]
-        matrix.append({"from": a, "to": b, "subjects": int(seen[code])})
-        if a != b:
-            changes.append((int(seen[code]), f"tier {a} -> {b}", pair == code))
+        was, now = old_names[code // len(new_names)], new_names[code % len(new_names)]
+        matrix.append({"from": was, "to": now, "subjects": int(seen[code])})
+        if was != now:
+            changes.append((int(seen[code]), f"tier {was} -> {now}", pair == code))
     measures: dict[str, Any] = {}
     before_m, after_m = measure_masks(old, table, "old_"), measure_masks(new, table, "new_")
-    for action in sorted(set(before_m) | set(after_m)):
-        b = before_m.get(action, np.zeros(table.num_rows, dtype=np.bool_))
-        a = after_m.get(action, np.zeros(table.num_rows, dtype=np.bool_))
-        measures[action] = {"before": int(b.sum()), "after": int(a.sum()), "newly": int((a & ~b).sum()),
-                            "no_longer": int((b & ~a).sum()),
-                            "newly_by_group": _by_group(encoded, a & ~b)}
+    nothing = np.zeros(table.num_rows, dtype=np.bool_)
+    actions = sorted(set(before_m) | set(after_m))
+    newly = {x: after_m.get(x, nothing) & ~before_m.get(x, nothing) for x in actions}
+    newly_by_group = _by_group(encoded, newly)
+    for action in actions:
+        b = before_m.get(action, nothing)
+        a = after_m.get(action, nothing)
+        measures[action] = {"before": int(b.sum()), "after": int(a.sum()), "newly": int(newly[action].sum()),
+                            "no_longer": int((b & ~a).sum()), "newly_by_group": newly_by_group[action]}
     changes.sort(key=lambda c: (-c[0], c[1]))
     top = [c for c in changes if c[0] > 0][:explain]
     subjects = [_sample(table, mask, sample, seed) for _count, _name, mask in top]

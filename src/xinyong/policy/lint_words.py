@@ -38,6 +38,8 @@ _HARMLESS_EN = _rx(
     r"wages? (?:owed|due) to (?:employees|staff|workers)", r"migrant workers?",
     r"labou?r relationships?", r"employment relationships?", r"health certificates?", r"model workers?",
     r"health (?:foods?|products?|supplements?)", r"(?:driving )?after drinking",
+    r"medical (?:practi\w*|services?|waste|advertis\w*)", r"disability employment (?:security )?(?:funds?|levy|quota)",
+    r"smoking in (?:a |an )?(?:public|no smoking|non smoking|prohibited)(?: \w+)?", r"(?:no|non) smoking \w+",
     r"(?:online |video )?games? (?:publishing|publication|operators?|operation|approvals?|licen[cs]es?)",
     r"workers? (?:injur\w*|deaths?|safety)",
 )
@@ -46,7 +48,7 @@ _HARMLESS_ZH = _zh(
     r"医疗机构", r"公共卫生", r"职业健康", r"健康证明", r"健康证", r"限制高消费", r"高消费",
     r"(?:为|给|拖欠|克扣|向)?(?:职工|员工|劳动者|工人|农民工)(?:的|缴纳|缴存|支付|发放|足额|按时)*"
     r"(?:工资|薪酬|社会保险|社保|劳动报酬|养老保险|工伤保险|住房公积金)",
-    r"(?:网络)?游戏(?:出版|运营|企业)",
+    r"(?:网络)?游戏(?:出版|运营|企业)", r"残疾人就业保障金", r"(?:在)?(?:禁烟|禁止吸烟|公共)场所(?:内)?吸烟", r"禁烟",
 )
 
 # Another subject, for ids and actions, where any mention is a reach beyond the assessed subject.

@@ -63,7 +63,7 @@ class SubjectStatus:
 
 def case_actor(who: Principal) -> str:
     """The actor string the case service compares: role and holder, the same across the holder's keys."""
-    return f"{who.role.value}:{who.name}"
+    return f"{who.role.value}:{who.person}"
 
 
 class OnlineCases:

@@ -20,6 +20,7 @@ import hashlib
 import re
 import secrets
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,11 +56,18 @@ class Principal:
     actions: tuple[str, ...] = ()
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+    holder: str | None = None
+
+    @property
+    def person(self) -> str:
+        """The stable id of the person or institution holding the key (its name for keys created without
+        one): what "the same reviewer" compares, across rotated keys."""
+        return self.holder or self.name
 
     @property
     def actor(self) -> str:
         """How the audit log names the caller: role, holder and key id."""
-        return f"{self.role.value}:{self.name}#{self.id}"
+        return f"{self.role.value}:{self.person}#{self.id}"
 
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
@@ -80,7 +88,7 @@ class Principal:
             raise Forbidden("a subject key may read only its own file", field="subject")
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "role": self.role.value, "source": self.source,
+        return {"id": self.id, "name": self.name, "holder": self.person, "role": self.role.value, "source": self.source,
                 "subject": self.subject, "actions": list(self.actions),
                 "created_at": self.created_at.isoformat() if self.created_at else None,
                 "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
@@ -92,7 +100,22 @@ def hash_key(key: str) -> str:
 
 def _principal(row: KeyRow) -> Principal:
     return Principal(row.id, row.name, Role(row.role), row.source, row.subject, row.actions, row.created_at,
-                     row.revoked_at)
+                     row.revoked_at, row.holder)
+
+
+def skeleton(text: str) -> str:
+    """A name's look, after Unicode TR 39's idea of a skeleton: NFKC, case-folded, each character replaced
+    by the smallest code point it is confusable with (the confusables data of ``confusable_homoglyphs``),
+    so "Li" and "Lі" (a Cyrillic і) have the same skeleton. Hand-written on purpose: the library answers
+    "is this confusable", not "are these two the same"."""
+    from confusable_homoglyphs import confusables
+
+    data = confusables.confusables_data
+    out = []
+    for ch in unicodedata.normalize("NFKC", text).casefold():
+        alts = [h["c"] for h in data.get(ch, []) if len(h["c"]) == 1]
+        out.append(min([ch, *alts]))
+    return "".join(out).strip()
 
 
 class Principals:
@@ -110,8 +133,13 @@ class Principals:
         self._mutex = threading.Lock()
 
     def create(self, name: str, role: Role | str, *, source: str | None = None, subject: str | None = None,
-               actions: Iterable[str] = (), by: str = "cli") -> tuple[Principal, str]:
-        """A new key for a principal; returns the principal and the key (shown once, never stored)."""
+               actions: Iterable[str] = (), by: str = "cli", holder: str | None = None,
+               force: bool = False) -> tuple[Principal, str]:
+        """A new key for a principal; returns the principal and the key (shown once, never stored).
+
+        ``holder``: the stable id of the person or institution (give the same one when rotating keys).
+        A holder that only looks like an existing one (a confusable name: "Li" and a Cyrillic "Lі") is
+        refused unless ``force``: one reviewer must not pass for another."""
         role = Role(role) if isinstance(role, str) and role in Role._value2member_map_ else role
         if not isinstance(role, Role):
             raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}", field="role")
@@ -134,14 +162,26 @@ class Principals:
                 raise NotFound(f"source {source!r} is not registered in the catalogue; publish policies "
                                "first", field="source")
             subject_key = self.schemes.parse(subject).key if subject is not None else None
+            person = (holder or "").strip() or None
+            if not force:
+                self._refuse_lookalike(person or name.strip())
             key = KEY_PREFIX + secrets.token_urlsafe(32)
             row = KeyRow(secrets.token_hex(6), name.strip(), role.value, source, subject_key, acts,
-                         hash_key(key), utc_now(), by)
+                         hash_key(key), utc_now(), by, holder=person)
             self.keys.add(row)
             principal = _principal(row)
             if self._live is not None:
                 self._live[row.key_hash] = principal
         return principal, key
+
+    def _refuse_lookalike(self, person: str) -> None:
+        mine = skeleton(person)
+        for p in map(_principal, self.keys.all()):
+            if p.person != person and skeleton(p.person) == mine:
+                raise InvalidInput(f"holder {person!r} looks like the existing holder {p.person!r} (key {p.id}): "
+                                   "a different person needs a name that reads differently; the same person "
+                                   f"rotates keys with --holder {p.person!r}; --force if they are truly "
+                                   "different", field="holder")
 
     def revoke(self, key_id: str, by: str = "cli", reason: str = "revoked") -> Principal:
         with self.store.lock:

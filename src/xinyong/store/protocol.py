@@ -105,6 +105,7 @@ class KeyRow:
     created_at: datetime
     created_by: str
     revoked_at: datetime | None = None
+    holder: str | None = None
 
 
 @runtime_checkable

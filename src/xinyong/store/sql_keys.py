@@ -15,11 +15,11 @@ from xinyong.store.protocol import KeyRow
 from xinyong.store.sql_store import SqlStore
 
 _SELECT = ("SELECT k.id, k.name, k.role, k.source, k.subject, k.actions, k.key_hash, k.created_at, "
-           "k.created_by, r.revoked_at FROM api_keys k LEFT JOIN api_key_revocations r ON r.id = k.id")
+           "k.created_by, r.revoked_at, k.holder FROM api_keys k LEFT JOIN api_key_revocations r ON r.id = k.id")
 
 
 def _row(r: tuple[Any, ...]) -> KeyRow:
-    return KeyRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], r[8], r[9])
+    return KeyRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], r[8], r[9], r[10])
 
 
 class SqlKeys:
@@ -31,11 +31,12 @@ class SqlKeys:
     def add(self, row: KeyRow) -> None:
         """Store a new key with an audit entry (the entry names the key id, never the key)."""
         with self.store.transaction():
-            self.store._run("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.store._run("INSERT INTO api_keys (id, name, role, source, subject, actions, key_hash, created_at, "
+                            "created_by, holder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [row.id, row.name, row.role, row.source, row.subject, json.dumps(list(row.actions)),
-                         row.key_hash, row.created_at, row.created_by])
+                         row.key_hash, row.created_at, row.created_by, row.holder])
             self.store.append_audit([AuditEntry(0, row.created_at, row.created_by, "key_create", detail={
-                "key": row.id, "name": row.name, "role": row.role, "source": row.source,
+                "key": row.id, "name": row.name, "holder": row.holder, "role": row.role, "source": row.source,
                 "subject": row.subject, "actions": list(row.actions)})])
 
     def revoke(self, key_id: str, by: str, reason: str) -> KeyRow:
