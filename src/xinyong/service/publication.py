@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from xinyong.model.assessment import Listing
 from xinyong.model.errors import NotFound
 from xinyong.model.record import Record
+from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.schema import ListDef, Publication
-from xinyong.policy.casework import notice_period_lists
 from xinyong.service.registry import REASSESS_LIMIT, Registry
 from xinyong.store.protocol import ListingRow
 

@@ -20,11 +20,11 @@ from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.model.record import Amendment, Record
 from xinyong.model.runs import RunSummary
+from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
-from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
 from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
