@@ -163,6 +163,9 @@ def bench_size(records: int, rounds: int, work: Path, master: str) -> dict[str, 
           f"table {rec['rows'] / rec['seconds']:,.0f} rows/s; peak RSS {peak / 2**20:,.0f} MB", flush=True)
     results: dict[str, list[dict[str, float]]] = {c: [] for c in CONTENDERS}
     for i in range(rounds):
+        # the working tree may gain a migration while a long benchmark runs: apply it, as a user would
+        subprocess.run([sys.executable, "-m", "xinyong", "migrate", "--db", str(db)], cwd=ROOT, check=True,
+                       capture_output=True)
         for c in CONTENDERS:
             r = run_contender(c, db, lake, master)
             results[c].append(r)

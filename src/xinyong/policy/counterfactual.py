@@ -24,6 +24,7 @@ from pydantic import Field
 from xinyong.model.assessment import Assessment, ListKind
 from xinyong.model.base import Frozen
 from xinyong.model.case import CaseView
+from xinyong.model.errors import InvalidInput
 from xinyong.model.identifiers import SchemeRegistry
 from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.evaluate import evaluate
@@ -151,16 +152,47 @@ def _off_list(list_id: str) -> Callable[[Assessment], bool]:
     return lambda a: list_id not in a.listed_on()
 
 
+#: The most records a "what would change my status" answer considers. Each evaluation of a file is
+#: linear in its records and the search below makes O(log n) of them per goal; beyond this size the
+#: answer is refused with a clear error instead of tying up a worker (a reviewer can still answer it).
+MAX_WHAT_IF_RECORDS = 2_000
+
+
+def _first(days: Sequence[date], holds: Callable[[date], bool]) -> date | None:
+    """The first day in ``days`` where ``holds`` is true, by bisection: with the records fixed, time only
+    ends things (records stop counting, windows pass, listings reach their duration), so a goal that holds
+    keeps holding. The day found is checked; if an odd policy breaks monotony the answer may be later
+    than the true first day, never false."""
+    lo, hi = 0, len(days)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if holds(days[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return days[lo] if lo < len(days) and holds(days[lo]) else None
+
+
 def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
             as_of: date, schemes: SchemeRegistry | None = None) -> list[Change]:
-    """For every black listing and for the tier: the earliest date by expiry, and by repairing records."""
+    """For every black listing and for the tier: the earliest date by expiry, and by repairing records.
+
+    Bounded: O(log n) evaluations per goal, each linear in the file; refused beyond
+    :data:`MAX_WHAT_IF_RECORDS` records."""
+    if len(records) > MAX_WHAT_IF_RECORDS:
+        raise InvalidInput(f"what-if considers at most {MAX_WHAT_IF_RECORDS:,} records; this file has "
+                           f"{len(records):,}: ask a reviewer", field="what_if")
     now = evaluate(lp, subject, records, amendments, as_of, schemes)
     future = [d for d in change_dates(lp, records, amendments) if d > as_of]
     by_id = {r.id: r for r in records}
     out: list[Change] = []
+    seen: dict[tuple[date, tuple[str, ...]], Assessment] = {}
 
     def evaluated(day: date, extra: Sequence[Amendment] = ()) -> Assessment:
-        return evaluate(lp, subject, records, [*amendments, *extra], day, schemes)
+        key = (day, tuple(a.record for a in extra))
+        if key not in seen:
+            seen[key] = evaluate(lp, subject, records, [*amendments, *extra], day, schemes)
+        return seen[key]
 
     goals: list[tuple[str, list[str], Callable[[Assessment], bool]]] = []
     for x in now.listings:
@@ -174,7 +206,7 @@ def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendment
         goals.append((f"tier {now.tier} -> {better} or better", deductions,
                       lambda a: _tier_rank(lp, a.tier) < rank))
     for goal, behind, check in goals:
-        day = next((d for d in future if check(evaluated(d))), None)
+        day = _first(future, lambda d, check=check: check(evaluated(d)))  # type: ignore[misc]
         if day is not None:
             still = {c.record for c in evaluated(day).contributions if c.counted or c.note.startswith("active")}
             gone = sorted(set(behind) - still)
@@ -187,17 +219,27 @@ def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendment
             continue
         order = sorted((r for r in (by_id.get(i) for i in behind) if r is not None),
                        key=lambda r: (repair_earliest(lp, r), r.decided, r.id))
-        chosen: list[Record] = []
-        for rec in order:
-            chosen.append(rec)
+        def repaired(k: int, check: Callable[[Assessment], bool] = check) -> tuple[bool, date]:
+            """Whether repairing the first ``k`` records of ``order`` reaches the goal, and on which day."""
+            chosen = order[:k]
             when = max(as_of, *(repair_earliest(lp, r) for r in chosen))
-            if day is not None and when >= day:
-                break  # doing nothing is as quick
             fixes = [Amendment(record=r.id, kind=AmendmentKind.REPAIR, effective=when, reason="what if",
                                document="what if") for r in chosen]
-            if check(evaluated(when, fixes)):
+            return check(evaluated(when, fixes)), when
+
+        # repairing more records never undoes the goal: bisect on how many, then confirm
+        lo, hi = 1, len(order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if repaired(mid)[0]:
+                hi = mid
+            else:
+                lo = mid + 1
+        if order:
+            ok, when = repaired(lo)
+            if ok and (day is None or when < day):  # else doing nothing is as quick
+                chosen = order[:lo]
                 out.append(Change(policy=lp.policy.id, goal=goal, how="repair", records=[r.id for r in chosen],
                                   on=when, explanation=f"repairing {len(chosen)} record(s) "
                                   f"({', '.join(r.type for r in chosen)}) on {when}: {goal}"))
-                break
     return out

@@ -119,7 +119,10 @@ PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         r"gait", r"genetic\w*", r"retina\w*", r"palm ?prints?"),
      _zh(r"人脸", r"面部", r"刷脸", r"指纹", r"虹膜", r"声纹", r"基因", r"步态", r"生物识别", r"生物特征")),
     ("health", _rx(
-        r"health", r"medical", r"diseases?", r"illness\w*", r"disabilit\w*", r"disabled", r"mental",
+        r"health (?:status|conditions?|records?|codes?|data|checks?|history|problems?|issues?|scores?)",
+        r"(?:mental|physical|poor|ill) health",
+        r"medical (?:records?|history|conditions?|status|data|examinations?|checks?)",
+        r"diseases?", r"illness\w*", r"disabilit\w*", r"disabled", r"mental",
         r"psychiatr\w*", r"psycholog\w*", r"pregnan\w*", r"hiv",
         r"sick\w*", r"chronic", r"fertility", r"(?:un)?vaccinated", r"vaccination status", r"blood type", r"covid\w*",
         r"hepatitis", r"cancer", r"depression", r"autis\w*", r"addict\w*", r"jiankang", r"jibing"),
@@ -132,7 +135,10 @@ PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
      _zh(r"社会关系", r"人际关系", r"社交", r"交友", r"朋友圈", r"关系网", r"亲友", r"圈子", r"人脉")),
     ("lawful consumption and lifestyle", _rx(
         r"gaming", r"video games?", r"online games?", r"games? (?:hours|time)", r"lifestyles?", r"shopping",
-        r"alcohol", r"drinking", r"smoking", r"screen time", r"dating", r"spending habits?",
+        r"alcohol (?:purchases?|consumption|habits?|use|intake)", r"alcoholi\w*", r"(?:heavy )?drinkers?",
+        r"drinking (?:habits?|frequency|problems?)", r"heavy (?:drink|smok)\w*", r"smokers?",
+        r"smoking (?:habits?|status|history|frequency)", r"(?:cigarette|tobacco) purchases?",
+        r"screen time", r"dating", r"spending habits?",
         r"consumption (?:habits?|patterns?|records?)", r"lawful consumption", r"divorc\w*", r"marital",
         r"marriage\w*", r"unmarried", r"cohabit\w*", r"nightlife", r"tattoo\w*", r"diet\w*",
         r"hobb(?:y|ies)", r"mahjong", r"late nights?", r"sexual orientation", r"sexuality", r"lgbt\w*",

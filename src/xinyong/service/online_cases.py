@@ -32,6 +32,7 @@ from xinyong.model.assessment import Assessment
 from xinyong.model.case import CaseStatus, CaseView, Notice
 from xinyong.model.errors import Forbidden
 from xinyong.policy.counterfactual import Change, what_if
+from xinyong.policy.evaluate import evaluate
 from xinyong.policy.procedure import ListingStatus, listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import NoticeService
@@ -195,11 +196,13 @@ class OnlineCases:
         key = self._own(who, subject, "status", "read the status")
         reg, day = self.online.registry, self.online.today()
         out = []
-        with self.online.store.lock:
-            records, amendments, views = self.online.store.cases.files_of([key])[key]
-            for lp, a in reg.assess(key, day):
-                statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
-                changes = what_if(lp, key, records, amendments, day, reg.schemes) if with_what_if else []
-                out.append(PolicyStatus(lp.policy.ref, a, statuses, changes))
+        with self.online.store.lock:  # the lock for the read only: the computing below is bounded but not
+            records, amendments, views = self.online.store.cases.files_of([key])[key]  # free, and others wait
+            policies = reg.policies(day)
+        for lp in policies:
+            a = evaluate(lp, key, records, amendments, day, reg.schemes)
+            statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
+            changes = what_if(lp, key, records, amendments, day, reg.schemes) if with_what_if else []
+            out.append(PolicyStatus(lp.policy.ref, a, statuses, changes))
         self._log(who, "status", key, {"as_of": day.isoformat(), "what_if": with_what_if})
         return SubjectStatus(key, day, out, [v for v in views if v.is_open(day)])
