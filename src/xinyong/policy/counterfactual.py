@@ -219,7 +219,8 @@ def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendment
             continue
         order = sorted((r for r in (by_id.get(i) for i in behind) if r is not None),
                        key=lambda r: (repair_earliest(lp, r), r.decided, r.id))
-        def repaired(k: int, check: Callable[[Assessment], bool] = check) -> tuple[bool, date]:
+        def repaired(k: int, check: Callable[[Assessment], bool] = check, order: list[Record] = order
+                     ) -> tuple[bool, date]:
             """Whether repairing the first ``k`` records of ``order`` reaches the goal, and on which day."""
             chosen = order[:k]
             when = max(as_of, *(repair_earliest(lp, r) for r in chosen))
