@@ -110,7 +110,8 @@ def test_spark_sql_equals_reference(path: Path, spark: Any) -> None:
 
 def test_spark_engine_over_a_lake_equals_duckdb(spark: Any, tmp_path: Path) -> None:
     """The whole path: a register exported to a lake, evaluated by Spark and by DuckDB over the same
-    files, gives the same assessments and listings (read back from the snapshots' Parquet)."""
+    files, gives the same assessments and listings (read back from the snapshots' Parquet), and Spark's
+    snapshot imports into the store as its latest run."""
     import pyarrow.parquet as pq
     from typer.testing import CliRunner
 
@@ -140,3 +141,10 @@ def test_spark_engine_over_a_lake_equals_duckdb(spark: Any, tmp_path: Path) -> N
     assert (by_spark.tiers, by_spark.lists, by_spark.subjects) == (by_duckdb.tiers, by_duckdb.lists,
                                                                     by_duckdb.subjects)
     assert by_spark.subjects > 0 and any(by_spark.lists.values())
+    from xinyong.store import open_store
+
+    with open_store(db, create=False) as store:  # Spark's files (part-*.parquet) load like DuckDB's
+        summary = store.import_snapshot(by_spark.directory)
+        assert summary.subjects == by_spark.subjects
+        latest = store.latest_run("corporate", as_of)
+        assert latest is not None and latest.run == by_spark.run

@@ -46,3 +46,48 @@ def test_access_log_times_carry_their_offset(client: TestClient, world: World) -
     assert r.status_code == 200
     stamps = [e["at"] for e in r.json()["access_log"]]
     assert stamps and all(s.endswith(("Z", "+00:00")) for s in stamps)
+
+
+def test_decisions_stop_rather_than_go_unaudited_when_the_log_stalls(world: World) -> None:
+    """Back-pressure: with the audit flusher blocked (here: the store lock held elsewhere, as a stalled
+    disk would), decisions are refused with 503 + Retry-After once the oldest entry is older than the
+    window, instead of being answered with no record of them."""
+    import threading
+    import time
+
+    import pytest
+
+    from xinyong.service.auditlog import AuditBuffer
+    from xinyong.service.online import Online
+    from xinyong.web import create_app
+
+    from .conftest import AS_OF
+
+    if not hasattr(world.store.lock, "acquire"):
+        pytest.skip("PostgreSQL has no store-wide lock to stall the flusher with")
+    online = Online(world.store, as_of=AS_OF, audit=AuditBuffer(world.store, max_delay=0.02, max_lag=0.3))
+    ask = {"subject": DEBTOR, "action": FLIGHT, "purpose": "t"}
+    with TestClient(create_app(online)) as c:
+        assert c.post("/v1/decisions", json=ask, headers=auth(world.keys["airline"])).status_code == 200
+        released = threading.Event()
+
+        def stall() -> None:
+            with world.store.lock:  # type: ignore[attr-defined]
+                released.wait(10)
+
+        t = threading.Thread(target=stall)
+        t.start()
+        try:
+            codes = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and 503 not in codes:
+                r = c.post("/v1/decisions", json=ask, headers=auth(world.keys["airline"]))
+                codes.append(r.status_code)
+                time.sleep(0.02)
+            assert 503 in codes and r.headers.get("retry-after") == "1"
+            assert r.json()["title"] == "overloaded"
+        finally:
+            released.set()
+            t.join()
+        time.sleep(0.2)  # the flusher catches up; decisions are answered again
+        assert c.post("/v1/decisions", json=ask, headers=auth(world.keys["airline"])).status_code == 200

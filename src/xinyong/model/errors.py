@@ -88,6 +88,13 @@ class StoreError(XinyongError):
     title = "store error"
 
 
+class Overloaded(StoreError):
+    """The service cannot keep its promises right now (e.g. the audit log cannot be written fast enough):
+    it refuses work instead of doing it unrecorded. Retry shortly."""
+
+    title = "overloaded"
+
+
 class StoreBusy(StoreError):
     """Another process holds the store for writing (an embedded file has one writer)."""
 

@@ -72,7 +72,8 @@ def domain_response(exc: XinyongError, path: str | None = None) -> Response:
         extra["earliest"] = exc.earliest.isoformat() if exc.earliest else None
     if isinstance(exc, PolicyError):
         extra["problems"] = [p.as_dict() for p in exc.problems]
-    headers = {"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401 else None
+    headers = ({"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401
+               else {"Retry-After": "1"} if status == 503 else None)
     return problem(status, exc.title, exc.message, instance=path, headers=headers, **extra)
 
 
