@@ -2,13 +2,14 @@
 
 Input is one row per subject (the compiled policy's result joined to the population's fairness
 attributes after evaluation: no rule ever reads them, charter rule 3) and boolean *outcomes*: being on
-each list, being in each tier.
+each list, being in each tier, being under each action's measures.
 
 The figures come from fairlearn's ``MetricFrame`` with ``selection_rate``: per group, the ratio
 between the least and the most selected group (the demographic parity ratio, which is also the
-four-fifths figure) and the difference. A million rows as a pandas frame make a ``MetricFrame`` take
-seconds, and its row bootstrap minutes, so the rows are first counted into cells (group x selected)
-and the frame is given the counts as ``sample_weight``: the same rates, exactly. The bootstrap draws
+four-fifths figure) and the difference. ``MetricFrame`` works row by row in pandas, and its bootstrap
+rebuilds the frame per replicate, which does not scale to whole populations; so the rows are first
+counted into cells (outcome x group x selected, the outcome a control feature) and the frame is given
+the counts as ``sample_weight``: the same rates, exactly, from one small frame per attribute. The bootstrap draws
 the cell counts from a multinomial with the observed cell shares, which *is* the row bootstrap for any
 statistic of the counts (every rate here is one), vectorised over all replicates at once.
 

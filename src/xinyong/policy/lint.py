@@ -29,6 +29,7 @@ from xinyong.policy.lint_bases import (
     Finding,
     blank,
     duration_findings,
+    immediate_findings,
     measure_findings,
     record_type_findings,
     source_findings,
@@ -267,7 +268,9 @@ class _Linter:
                 self.add(self.doc, ("procedure", name), "XC501",
                          f"procedure.{name} is {'missing' if days is None else 0}: the subject must "
                          f"have a window to {verb}")
-        for loc, code, message in duration_findings(self.lp.policy, self.lp.catalogue, self.bases):
+        findings = duration_findings(self.lp.policy, self.lp.catalogue, self.bases)
+        findings += immediate_findings(self.lp.policy, self.lp.catalogue)
+        for loc, code, message in findings:
             self.add(self.doc, loc, code, message)
 
 

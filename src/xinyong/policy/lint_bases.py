@@ -23,7 +23,7 @@ from xinyong.policy.lint_words import (
     unaccountable,
 )
 from xinyong.policy.loader import iter_conditions, policy_conditions
-from xinyong.policy.schema import Condition, Measure, Policy, RecordCondition
+from xinyong.policy.schema import Condition, ListDef, Measure, Policy, RecordCondition
 from xinyong.policy.source import PathKey
 
 Finding = tuple[PathKey, str, str]
@@ -169,6 +169,36 @@ def _entry_types(cond: Condition) -> list[str]:
     return [t for c, _ in iter_conditions(cond, ()) if isinstance(c, RecordCondition) for t in c.types]
 
 
+def list_severity(lst: ListDef, types: dict[str, RecordType]) -> Severity:
+    """The severity a list's durations are capped by: the most serious record type its entry reads, and
+    no more than the severity the list declares (when it declares one)."""
+    read = [types[t].severity for t in _entry_types(lst.entry) if t in types]
+    if not read:
+        return lst.severity
+    worst = max(read, key=_RANK.__getitem__)
+    if "severity" not in lst.model_fields_set:
+        return worst
+    return min(lst.severity, worst, key=_RANK.__getitem__)
+
+
+def immediate_findings(policy: Policy, catalogue: Catalogue) -> list[Finding]:
+    """A black list may take effect without notice only on a court's decision (the decision is the
+    notice): every record type its entry reads must come from courts alone."""
+    out: list[Finding] = []
+    for i, lst in enumerate(policy.lists):
+        if lst.kind is not ListKind.BLACK or lst.takes_effect != "immediately":
+            continue
+        for type_id in dict.fromkeys(_entry_types(lst.entry)):
+            kinds = {src.kind for src in catalogue.sources if type_id in src.may_submit}
+            if kinds and kinds != {"court"}:
+                others = ", ".join(sorted(k or "no kind" for k in kinds - {"court"}))
+                out.append((("lists", i, "takes_effect"), "XC501",
+                            f"list {lst.id!r} takes effect immediately, without notice, but record type "
+                            f"{type_id!r} is decided by a {others}, not a court: only a court's decision can "
+                            "serve as the notice (takes_effect: after_notice)"))
+    return out
+
+
 def duration_findings(policy: Policy, catalogue: Catalogue, bases: CharterBases) -> list[Finding]:
     """Every duration a policy sets within the charter's caps.
 
@@ -188,9 +218,7 @@ def duration_findings(policy: Policy, catalogue: Catalogue, bases: CharterBases)
     for i, lst in enumerate(policy.lists):
         loc = ("lists", i, "max_duration_days")
         days = lst.max_duration_days
-        read = [types[t].severity for t in _entry_types(lst.entry) if t in types]
-        severity = min([lst.severity, max(read, key=_RANK.__getitem__)] if read else [lst.severity],
-                       key=_RANK.__getitem__)
+        severity = list_severity(lst, types)
         cap = bases.cap(severity)
         if days is not None and days <= ceiling and lst.kind is ListKind.BLACK and days > cap.listing_days:
             out.append((loc, "XC405", f"list {lst.id!r} lasts {days} days, beyond the cap for {severity.value} "
