@@ -1,6 +1,7 @@
 """Benchmark: the policy lab at scale — impact preview of two versions, and a 5-year simulation.
 
 Usage: python bench/lab.py [--subjects 1_000_000] [--records-per-subject 10] [--dir DIR] [--rounds 3]
+                           [--only impact|simulate]
 
 A seeded population is generated once (kept in --dir and reused). Each contender runs in its own
 process, so its peak RSS is its own; the figure compared with the population's columns is the peak
@@ -84,6 +85,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/xinyong-bench-lab"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--years", type=float, default=5.0)
+    ap.add_argument("--only", choices=["impact", "simulate"], help="Run one of the two.")
     ap.add_argument("--child", choices=["impact", "simulate"])
     args = ap.parse_args()
     if args.child == "impact":
@@ -110,7 +112,7 @@ def main() -> None:
                      ("subjects.parquet", "attributes.parquet", "records.parquet")) / 2**20
     records = pq.ParquetFile(directory / "records.parquet").metadata.num_rows
     print(f"population: {args.subjects:,} subjects, {records:,} records, columns {columns_mb:,.0f} MB in Arrow")
-    for kind in ("impact", "simulate"):
+    for kind in [args.only] if args.only else ["impact", "simulate"]:
         runs = [run_child(kind, directory, args.years) for _ in range(args.rounds)]
         seconds = statistics.median(r["seconds"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)

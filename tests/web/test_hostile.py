@@ -91,3 +91,14 @@ def test_decisions_stop_rather_than_go_unaudited_when_the_log_stalls(world: Worl
             t.join()
         time.sleep(0.2)  # the flusher catches up; decisions are answered again
         assert c.post("/v1/decisions", json=ask, headers=auth(world.keys["airline"])).status_code == 200
+
+
+def test_metrics_and_request_ids(client: TestClient, world: World) -> None:
+    r = client.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "t"},
+                    headers={**auth(world.keys["airline"]), "X-Request-Id": "abc-123"})
+    assert r.status_code == 200 and r.headers["x-request-id"] == "abc-123"
+    assert client.get(f"/v1/subjects/{DEBTOR}/file", headers=auth(world.keys["debtor"])).headers["x-request-id"]
+    text = client.get("/metrics").text
+    assert 'xinyong_decisions_total{effect="deny"} 1.0' in text
+    assert 'route="/v1/subjects/{subject}/file"' in text and DEBTOR not in text  # templates, never ids
+    assert "xinyong_audit_queue_depth" in text and "xinyong_audit_flush_lag_seconds" in text

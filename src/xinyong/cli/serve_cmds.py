@@ -21,6 +21,7 @@ from xinyong.service.registry import Registry
 from xinyong.store import is_postgres, open_store
 from xinyong.web import Settings, create_app
 from xinyong.web.app import DEFAULT_MAX_BODY
+from xinyong.web.observe import configure_logging
 
 SWITCH_INTERVAL = float(os.environ.get("XINYONG_SWITCH_INTERVAL", "0.0005"))
 HostOpt = Annotated[str, typer.Option("--host", help="Address to bind (default: this machine only).")]
@@ -35,6 +36,7 @@ def run_server(settings: Settings, host: str, port: int, *, log_level: str = "wa
     # with the default 5 ms GIL switch interval a request can wait that long for the GIL at each step.
     # A shorter interval bounds those waits (bench/http.py on a busy machine: p99 10.2 ms → 5.7 ms).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    configure_logging()
 
     err_console.print(f"xinyong serving {settings.db} on http://{host}:{port}  (docs: http://{host}:{port}/docs; "
                       "Ctrl-C stops and flushes the audit log)", markup=False)
@@ -58,6 +60,9 @@ def serve(
              "shutdown, so `audit verify --checkpoints` detects a cut or extended log.")] = None,
     checkpoints: Annotated[Path, typer.Option("--checkpoints", envvar="XINYONG_CHECKPOINTS",
                                               help="Where checkpoints are written.")] = Path("checkpoints"),
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log",
+                                             help="One JSON line per request on stderr (request id, route, "
+                                                  "status, ms; never a body).")] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes sharing the store "
                                          "(PostgreSQL only: a DuckDB file has one writer).")] = 1,
 ) -> None:
@@ -74,7 +79,7 @@ def serve(
     settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
                         audit_max_delay=audit_interval,
                         checkpoint_key=str(checkpoint_key) if checkpoint_key else None,
-                        checkpoint_dir=str(checkpoints))
+                        checkpoint_dir=str(checkpoints), access_log=access_log)
     if workers > 1:
         run_workers(settings, host, port, workers, log_level=log_level)
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -89,11 +90,18 @@ def impact(old: LoadedPolicy, new: LoadedPolicy, table: pa.Table, as_of: date, r
     changes.sort(key=lambda c: (-c[0], c[1]))
     top = [c for c in changes if c[0] > 0][:explain]
     subjects = [_sample(table, mask, sample, seed) for _count, _name, mask in top]
-    records = to_records(records_of(sorted({s for group in subjects for s in group}))) if records_of else None
+    wanted = sorted({s for group in subjects for s in group})
+    # the few sampled subjects' records are read by the engine (a scan of the records file, outside the
+    # GIL) while the fairness figures are computed here
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fetched = pool.submit(records_of, wanted) if records_of is not None else None
+        old_fair = fairness(old, table, prefix="old_", attributes=attributes, n_boot=n_boot, seed=seed,
+                            encoded=encoded)
+        new_fair = fairness(new, table, prefix="new_", attributes=attributes, n_boot=n_boot, seed=seed,
+                            encoded=encoded)
+        records = to_records(fetched.result()) if fetched is not None else None
     explained = [_explain(old, new, name, count, chosen, as_of, records)
                  for (count, name, _mask), chosen in zip(top, subjects, strict=True)]
-    old_fair = fairness(old, table, prefix="old_", attributes=attributes, n_boot=n_boot, seed=seed, encoded=encoded)
-    new_fair = fairness(new, table, prefix="new_", attributes=attributes, n_boot=n_boot, seed=seed, encoded=encoded)
     return {
         "old": {"policy": old.policy.id, "version": old.policy.version},
         "new": {"policy": new.policy.id, "version": new.policy.version},

@@ -113,8 +113,9 @@ def source_findings(src: Source, i: int, catalogue: Catalogue, bases: CharterBas
         out.append(((*at, "statute"), "XC203", f"{sid} names no statute that empowers it"))
     elif src.kind is not None and not bases.statute_fits(src.kind, src.statute or ""):
         kind = bases.source_kinds[src.kind]
-        out.append(((*at, "statute"), "XC203", f"{sid}: {src.statute!r} is not an instrument that can empower "
-                                                f"a {src.kind} (one of: {', '.join(kind.instruments)})"))
+        out.append(((*at, "statute"), "XC203",
+                    f"{sid}: {src.statute!r} is not an instrument that can empower a source of kind "
+                    f"{src.kind!r} (one of: {', '.join(kind.instruments)})"))
     for field, text in (("id", src.id), ("name", src.name)):
         word = not_an_authority(text)
         if word is not None:
@@ -127,7 +128,7 @@ def source_findings(src: Source, i: int, catalogue: Catalogue, bases: CharterBas
             domain = bases.domains.get(rt.domain or "") if rt is not None else None
             if domain is not None and src.kind not in domain.authorities:
                 out.append(((*at, "may_submit", j), "XC204",
-                            f"{sid} is a {src.kind}, which may not decide in domain {domain.id!r} of "
+                            f"{sid} is of kind {src.kind!r}, which may not decide in domain {domain.id!r} of "
                             f"record type {type_id!r} (only: {', '.join(domain.authorities)})"))
     return out
 

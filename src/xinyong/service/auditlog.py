@@ -86,6 +86,11 @@ class AuditBuffer:
     def pending(self) -> int:
         return len(self._pending)
 
+    def lag(self) -> float:
+        """Seconds the oldest unflushed entry has waited (0 when nothing waits): the durability window now."""
+        oldest = self._oldest
+        return 0.0 if oldest is None else time.monotonic() - oldest
+
     def flush(self) -> int:
         """Append everything buffered, as one group, in one transaction; returns how many."""
         with self.store.lock:  # taken first: the order of groups in the chain is the order of swaps

@@ -80,6 +80,8 @@ class Online:
         self._index: DecisionIndex | None = None
         self._keys: dict[str, str] = {}
         self.follow_interval = follow_interval
+        self._effects: dict[str, int] = {}
+        self._ingested: dict[str, int] = {}
         self.checkpointer = checkpointer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
@@ -179,6 +181,7 @@ class Online:
         self._authorise_check(who, [key], action, purpose, as_of)
         d = self._decisions([key], action, purpose, as_of)[0]
         did = d.id
+        self._effects[d.effect.value] = self._effects.get(d.effect.value, 0) + 1
         self._log(who, "decide", key, purpose, _detail(d, did))
         return d, did
 
@@ -196,6 +199,8 @@ class Online:
         keys = [self.subject_key(s, f"subjects[{i}]") for i, s in enumerate(subjects)]
         self._authorise_check(who, keys, action, purpose, as_of)
         out = [(d, d.id) for d in self._decisions(keys, action, purpose, as_of)]
+        for d, _ in out:
+            self._effects[d.effect.value] = self._effects.get(d.effect.value, 0) + 1
         at, actor = utc_now(), who.actor
         self.audit.extend(AuditEntry(0, at, actor, "decide", d.subject, purpose, _detail(d, did)) for d, did in out)
         return out
@@ -206,6 +211,18 @@ class Online:
         return [idx.decision(k, action, purpose) for k in keys]
 
     # -- agencies and reviewers: writes ---------------------------------------------------------------
+
+    def take_effect_counts(self) -> dict[str, int]:
+        """Decisions by effect since the last call (for the metrics endpoint)."""
+        counts, self._effects = self._effects, {}
+        return counts
+
+    def count_ingest(self, status: str, n: int) -> None:
+        self._ingested[status] = self._ingested.get(status, 0) + n
+
+    def take_ingest_counts(self) -> dict[str, int]:
+        counts, self._ingested = self._ingested, {}
+        return counts
 
     def reassess(self, subjects: set[str]) -> None:
         """Single-subject re-evaluation after a write: the index reflects it before the write returns."""

@@ -129,5 +129,8 @@ def submit_records(online: Online, who: Principal, rows: Sequence[object], as_of
         seen.add(rid)
     online.reassess(set(added.subjects))
     rejected = sum(r.status == "rejected" for r in results)
+    online.count_ingest("new", added.accepted)
+    online.count_ingest("duplicate", len(rows) - rejected - added.accepted)
+    online.count_ingest("rejected", rejected)
     return SubmitResult(added.batch, len(rows), added.accepted, len(rows) - rejected - added.accepted,
                         rejected, results)

@@ -29,6 +29,7 @@ from xinyong.web import problems
 from xinyong.web.fastpath import DecisionFastPath
 from xinyong.web.headers import SingleAuthorization
 from xinyong.web.limits import BodyLimit
+from xinyong.web.observe import Metrics, Observe
 from xinyong.web.routes import cases, decisions, keys, public, records, subjects
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -47,6 +48,7 @@ class Settings:
     checkpoint_key: str | None = None        # Ed25519 private key (PEM): sign the chain head
     checkpoint_dir: str = "checkpoints"
     checkpoint_interval: float = 60.0
+    access_log: bool = True                  # one JSON line per request (structlog), with a request id
 
     def open(self) -> Online:
         store = open_store(self.db, create=False)
@@ -105,7 +107,9 @@ def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, 
     app.add_middleware(BodyLimit, max_bytes=limit)
     if fast_path:
         app.add_middleware(DecisionFastPath, max_bytes=limit)
-    app.add_middleware(SingleAuthorization)  # added last: runs first, for every route
+    app.add_middleware(SingleAuthorization)
+    access_log = target.access_log if isinstance(target, Settings) else False
+    app.add_middleware(Observe, metrics=Metrics(), access_log=access_log)  # added last: runs first
     for module in (decisions, records, subjects, cases, keys, public):
         app.include_router(module.router)
     return app
