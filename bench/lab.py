@@ -6,7 +6,9 @@ Usage: python bench/lab.py [--subjects 1_000_000] [--records-per-subject 10] [--
 A seeded population is generated once (kept in --dir and reused). Each contender runs in its own
 process, so its peak RSS is its own; the figure compared with the population's columns is the peak
 minus the process's RSS after its imports (Python, pandas, fairlearn, DuckDB), against the in-memory
-Arrow size of the three files. Prints the median seconds of the rounds. Nothing is asserted.
+Arrow size of the three files. Prints the median seconds of the rounds, and the CPU seconds the
+process used (user + system, all threads): on a shared machine the wall time depends on the load,
+the CPU time much less. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def _rss_kb(field: str) -> int:
     return 0
 
 
+def _cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_impact(directory: Path) -> dict[str, float]:
     from functools import partial
 
@@ -43,11 +52,12 @@ def child_impact(directory: Path) -> dict[str, float]:
     new = load_policy(ROOT / "examples/lab/rongcheng-revised.yaml")
     paths = PopulationPaths.in_dir(directory)
     base = _rss_kb("VmRSS")
+    cpu = _cpu()
     started = time.perf_counter()
     table = compare(paths, old, new, AS_OF)
     sql = time.perf_counter() - started
     impact(old, new, table, AS_OF, partial(records_of, paths), n_boot=200)
-    return {"seconds": time.perf_counter() - started, "sql_seconds": sql,
+    return {"seconds": time.perf_counter() - started, "sql_seconds": sql, "cpu_seconds": _cpu() - cpu,
             "peak_mb": (_rss_kb("VmHWM") - base) / 1024}
 
 
@@ -59,6 +69,7 @@ def child_simulate(directory: Path, years: float) -> dict[str, float]:
     lp = load_policy(ROOT / "policies/shixin.yaml")
     paths = engine.PopulationPaths.in_dir(directory)
     base = _rss_kb("VmRSS")
+    cpu = _cpu()
     started = time.perf_counter()
     types = engine.relevant_types(lp)
     groups = engine.subjects_table(paths)
@@ -67,7 +78,7 @@ def child_simulate(directory: Path, years: float) -> dict[str, float]:
     ends = month_ends(AS_OF, round(years * 12))
     episodes = due_process(lp, engine.listings_by_month(paths, lp, future, ends), ends, Process(), seed=1)
     result = monthly(episodes, ends, groups)
-    return {"seconds": time.perf_counter() - started, "episodes": float(episodes.num_rows),
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": _cpu() - cpu, "episodes": float(episodes.num_rows),
             "future_records": float(future.num_rows), "listed_end": float(result["listed"][-1]),
             "peak_mb": (_rss_kb("VmHWM") - base) / 1024}
 

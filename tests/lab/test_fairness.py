@@ -29,7 +29,7 @@ def test_rates_ratio_and_difference_by_hand() -> None:
     # urban: 3 of 6 selected (0.5); rural: 1 of 4 (0.25)
     groups = pa.array(["urban"] * 6 + ["rural"] * 4)
     selected = [True, True, True, False, False, False, True, False, False, False]
-    d = disparity(_outcome(selected), "urban_rural", groups, min_group=1, n_boot=0)
+    d = disparity(_outcome(selected), "urban_rural", groups, min_group=1, min_selected=1, n_boot=0)
     assert d is not None
     rates = {g.value: (g.n, g.selected, g.rate) for g in d.groups}
     assert rates == {"urban": (6, 3, 0.5), "rural": (4, 1, 0.25)}
@@ -101,3 +101,14 @@ def test_lint_warning_names_the_line_of_the_failing_tier(lab_population: Populat
     text = POINTS.read_text(encoding="utf-8").splitlines()
     aaa = next(w for w in warnings if "tier:AAA" in w.message and "urban_rural" in w.message)
     assert text[aaa.line - 1].strip() == "- name: AAA"
+
+
+def test_too_few_selected_or_an_uncertain_ratio_is_not_a_failure() -> None:
+    # 1 of 100 rural and 0 of 100 urban on a black list: ratio 0, but two listings say nothing
+    groups = pa.array(["rural"] * 100 + ["urban"] * 100)
+    d = disparity(_outcome([True] + [False] * 199, favourable=False), "g", groups, n_boot=200)
+    assert d is not None and d.ratio == 0.0 and d.passes_four_fifths is None
+    # enough selected, but the interval reaches above four fifths: not a failure either
+    selected = [True] * 20 + [False] * 80 + [True] * 23 + [False] * 77
+    d = disparity(_outcome(selected), "g", groups, n_boot=300, seed=2)
+    assert d is not None and d.ratio < 0.9 and d.ratio_ci[1] >= 0.8 and d.passes_four_fifths is True

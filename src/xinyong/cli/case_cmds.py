@@ -19,8 +19,6 @@ from xinyong.cli.output import console, print_json
 from xinyong.cli.registry_cmds import open_registry
 from xinyong.cli.render import esc, print_table
 from xinyong.model.case import CaseStatus, CaseView
-from xinyong.policy.counterfactual import what_if
-from xinyong.policy.procedure import listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import (
     NoticeSender,
@@ -33,6 +31,7 @@ from xinyong.service.notices import (
     webhook_secret,
 )
 from xinyong.service.publication import public_page
+from xinyong.service.status import subject_status
 
 cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
 repair_app = typer.Typer(help="Credit repair: eligibility and applications.", no_args_is_help=True)
@@ -260,16 +259,15 @@ def status_cmd(
     """Where the subject's listings stand in due process (proposed, suspended, in force), open cases,
     and with --what-if which records, repaired or expired on which dates, would change its status."""
     day = parse_as_of(as_of)
-    with open_registry(db, actor) as reg:
+    with open_registry(db, actor) as reg:  # the same computation as GET /v1/subjects/{id}/status
         key = reg.schemes.parse(subject).key
-        records, amendments = reg.store.records_of(key), reg.store.amendments_of(key)
-        views = reg.store.cases.cases(key)
-        out = []
-        for lp, a in reg.explain(key, day, purpose="subject's own status"):
-            statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
-            changes = what_if(lp, key, records, amendments, day, reg.schemes) if what_if_opt else []
-            out.append((lp.policy.ref, a, statuses, changes))
-        open_cases = [case_json(v, day) for v in views if v.is_open(day)]
+        records, amendments, views = reg.store.cases.files_of([key])[key]
+        status = subject_status(reg.policies(day), key, records, amendments, views, day, reg.schemes,
+                                with_what_if=what_if_opt)
+        reg._audit("status", subject=key, purpose="subject's own status",
+                   detail={"as_of": day.isoformat(), "what_if": what_if_opt})
+        out = [(p.policy, p.assessment, p.listings, p.what_if) for p in status.policies]
+        open_cases = [case_json(v, day) for v in status.open_cases]
     if json_out:
         print_json({"subject": key, "as_of": day.isoformat(), "open_cases": open_cases, "policies": [
             {"policy": ref, "score": a.score, "tier": a.tier, "listings": statuses, "what_if": changes}

@@ -16,9 +16,11 @@ statistic of the counts (every rate here is one), vectorised over all replicates
 Which group is "most favoured" depends on the outcome: for a red list or a tier that brings benefits
 it is the group selected most, for a black list or a tier with restrictions the group selected least.
 Either way the ratio of the worst-off group to it is min rate / max rate; a ratio under 0.8 fails the
-four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)). Outcomes with no measure attached are
-reported but not judged. Groups smaller than ``min_group`` subjects are left out of the ratio: a rate
-of a handful of people says nothing.
+four-fifths rule (EEOC Uniform Guidelines, 29 CFR 1607.4(D)). A population is a sample of people, so
+an outcome *fails* only when even the upper end of the ratio's 95 % bootstrap interval is under 0.8,
+and is not judged at all when fewer than ``min_selected`` subjects are selected in total (four
+listings spread over fifteen regions say nothing about any region); outcomes with no measure attached
+are reported but not judged either. Groups smaller than ``min_group`` subjects are left out.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from xinyong.model.identifiers import SubjectKind
 from xinyong.policy.loader import LoadedPolicy
 
 FOUR_FIFTHS = 0.8
+MIN_SELECTED = 30
 ATTRIBUTES = ("kind", "region", "urban_rural", "sector", "size", "age_band", "sex")
 Bools = npt.NDArray[np.bool_]
 
@@ -168,7 +171,7 @@ def _metric_frame(outcomes: Sequence[str], names: Sequence[str], n: npt.NDArray[
 
 
 def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *, n_boot: int = 200,
-                seed: int = 0, min_group: int = 50,
+                seed: int = 0, min_group: int = 50, min_selected: int = MIN_SELECTED,
                 encoded: tuple[list[str], npt.NDArray[np.int64]] | None = None) -> list[Disparity]:
     """Each outcome across one attribute's groups (none when fewer than two groups are large enough).
 
@@ -197,20 +200,21 @@ def disparities(outcomes: Sequence[Outcome], attribute: str, groups: pa.Array, *
         # nobody selected in any group: no disparity (fairlearn's 0/0 is NaN)
         ratio = float(ratios[outcome.name]) if rates.max() > 0 else 1.0
         out.append(_disparity(outcome, attribute, names, n[i], k[i], rates, ratio,
-                              float(differences[outcome.name]), left_out, n_boot, seed))
+                              float(differences[outcome.name]), left_out, n_boot, seed, min_selected))
     return out
 
 
 def disparity(outcome: Outcome, attribute: str, groups: pa.Array, *, n_boot: int = 200, seed: int = 0,
-              min_group: int = 50) -> Disparity | None:
+              min_group: int = 50, min_selected: int = MIN_SELECTED) -> Disparity | None:
     """One outcome across one attribute's groups; None when fewer than two groups are large enough."""
-    found = disparities([outcome], attribute, groups, n_boot=n_boot, seed=seed, min_group=min_group)
+    found = disparities([outcome], attribute, groups, n_boot=n_boot, seed=seed, min_group=min_group,
+                        min_selected=min_selected)
     return found[0] if found else None
 
 
 def _disparity(outcome: Outcome, attribute: str, names: Sequence[str], n: npt.NDArray[np.int64],
                k: npt.NDArray[np.int64], rates: npt.NDArray[np.float64], ratio: float, difference: float,
-               left_out: list[str], n_boot: int, seed: int) -> Disparity:
+               left_out: list[str], n_boot: int, seed: int, min_selected: int) -> Disparity:
     boot = _bootstrap(n, k, n_boot, seed)
     favoured = int(np.argmax(rates)) if outcome.favourable is not False else int(np.argmin(rates))
     worst = int(np.argmin(rates)) if outcome.favourable is not False else int(np.argmax(rates))
@@ -225,8 +229,17 @@ def _disparity(outcome: Outcome, attribute: str, names: Sequence[str], n: npt.ND
         outcome=outcome.name, attribute=attribute, favourable=outcome.favourable, groups=group_rates,
         most_favoured=names[favoured], least_favoured=names[worst], ratio=ratio,
         ratio_ci=_interval(b_ratio), difference=difference, difference_ci=_interval(b_diff),
-        passes_four_fifths=None if outcome.favourable is None else bool(ratio >= FOUR_FIFTHS),
+        passes_four_fifths=_judge(outcome.favourable, int(k.sum()), min_selected,
+                                  _interval(b_ratio)[1] if n_boot else ratio),
         left_out=left_out)
+
+
+def _judge(favourable: bool | None, selected: int, min_selected: int, ratio_high: float) -> bool | None:
+    """Fails only when even the upper end of the ratio's 95 % interval is under four fifths, and only
+    with enough selected subjects to say anything (else None: not judged)."""
+    if favourable is None or selected < min_selected:
+        return None
+    return bool(ratio_high >= FOUR_FIFTHS)
 
 
 def _bootstrap(n: npt.NDArray[np.int64], k: npt.NDArray[np.int64], n_boot: int, seed: int
@@ -257,7 +270,7 @@ def _interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
 
 
 def fairness(lp: LoadedPolicy, table: pa.Table, *, prefix: str = "", attributes: Sequence[str] = ATTRIBUTES,
-             n_boot: int = 200, seed: int = 0, min_group: int = 50,
+             n_boot: int = 200, seed: int = 0, min_group: int = 50, min_selected: int = MIN_SELECTED,
              encoded: dict[str, tuple[list[str], npt.NDArray[np.int64]]] | None = None) -> list[Disparity]:
     """Every outcome of the policy across every attribute the table carries."""
     outcomes = policy_outcomes(lp, table, prefix)
@@ -265,7 +278,8 @@ def fairness(lp: LoadedPolicy, table: pa.Table, *, prefix: str = "", attributes:
     for attribute in attributes:
         if attribute in table.column_names:
             for d in disparities(outcomes, attribute, table.column(attribute).combine_chunks(), n_boot=n_boot,
-                                 seed=seed, min_group=min_group, encoded=(encoded or {}).get(attribute)):
+                                 seed=seed, min_group=min_group, min_selected=min_selected,
+                                 encoded=(encoded or {}).get(attribute)):
                 found[(d.outcome, attribute)] = d
     return [found[(o.name, a)] for o in outcomes for a in attributes if (o.name, a) in found]
 

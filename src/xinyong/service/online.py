@@ -32,7 +32,7 @@ from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
 from xinyong.service.publication import PublicEntry, public_entry, published_rows
-from xinyong.service.registry import REASSESS_LIMIT, Registry
+from xinyong.service.registry import REASSESS_LIMIT, Registry, decision_detail
 from xinyong.store.protocol import FullStore, PolicyVersion
 
 DEFAULT_MAX_BATCH = 10_000
@@ -182,7 +182,7 @@ class Online:
         d = self._decisions([key], action, purpose, as_of)[0]
         did = d.id
         self._effects[d.effect.value] = self._effects.get(d.effect.value, 0) + 1
-        self._log(who, "decide", key, purpose, _detail(d, did))
+        self._log(who, "decide", key, purpose, decision_detail(d, did))
         return d, did
 
     def decide_batch(self, who: Principal, subjects: Sequence[str], action: str, purpose: str,
@@ -202,7 +202,8 @@ class Online:
         for d, _ in out:
             self._effects[d.effect.value] = self._effects.get(d.effect.value, 0) + 1
         at, actor = utc_now(), who.actor
-        self.audit.extend(AuditEntry(0, at, actor, "decide", d.subject, purpose, _detail(d, did)) for d, did in out)
+        self.audit.extend(AuditEntry(0, at, actor, "decide", d.subject, purpose, decision_detail(d, did))
+                          for d, did in out)
         return out
 
     def _decisions(self, keys: list[str], action: str, purpose: str, as_of: date | None) -> list[Decision]:
@@ -334,8 +335,3 @@ class Online:
 
     def catalogue(self) -> Catalogue:
         return self.policies()[0].catalogue
-
-
-def _detail(d: Decision, did: str | None = None) -> dict[str, object]:
-    return {"decision": did or d.id, "action": d.action, "effect": d.effect.value, "as_of": d.as_of.isoformat(),
-            "measures": [m.measure for m in d.measures]}

@@ -22,44 +22,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xinyong.audit import AuditEntry, utc_now
-from xinyong.model.assessment import Assessment
 from xinyong.model.case import CaseStatus, CaseView, Notice
 from xinyong.model.errors import Forbidden
-from xinyong.policy.counterfactual import Change, what_if
-from xinyong.policy.evaluate import evaluate
-from xinyong.policy.procedure import ListingStatus, listing_statuses
 from xinyong.service.cases import CaseService
 from xinyong.service.notices import NoticeService
 from xinyong.service.principals import Principal, Role
+from xinyong.service.status import SubjectStatus, subject_status
 
 if TYPE_CHECKING:
     from xinyong.service.online import Online
 
 _DUE_PROCESS = "due process"
-
-
-@dataclass(frozen=True)
-class PolicyStatus:
-    """One policy's view of the subject: score, tier, where each listing stands, and what would change it."""
-
-    policy: str
-    assessment: Assessment
-    listings: list[ListingStatus]
-    what_if: list[Change]
-
-
-@dataclass(frozen=True)
-class SubjectStatus:
-    subject: str
-    as_of: date
-    policies: list[PolicyStatus]
-    open_cases: list[CaseView]
 
 
 def case_actor(who: Principal) -> str:
@@ -195,14 +172,10 @@ class OnlineCases:
         change the subject's status and from when."""
         key = self._own(who, subject, "status", "read the status")
         reg, day = self.online.registry, self.online.today()
-        out = []
         with self.online.store.lock:  # the lock for the read only: the computing below is bounded but not
             records, amendments, views = self.online.store.cases.files_of([key])[key]  # free, and others wait
             policies = reg.policies(day)
-        for lp in policies:
-            a = evaluate(lp, key, records, amendments, day, reg.schemes)
-            statuses = listing_statuses(lp, a, records, amendments, views, reg.schemes)
-            changes = what_if(lp, key, records, amendments, day, reg.schemes) if with_what_if else []
-            out.append(PolicyStatus(lp.policy.ref, a, statuses, changes))
+        status = subject_status(policies, key, records, amendments, views, day, reg.schemes,
+                                with_what_if=with_what_if)
         self._log(who, "status", key, {"as_of": day.isoformat(), "what_if": with_what_if})
-        return SubjectStatus(key, day, out, [v for v in views if v.is_open(day)])
+        return status

@@ -150,7 +150,7 @@ class Registry:
         pairs = self.assess_in_force(subject, as_of)
         decision = decide_states(pairs[0][1].subject, (PolicyState.of(lp.policy, a) for lp, a in pairs),
                                  action, purpose, as_of)
-        self._audit("decide", subject=decision.subject, purpose=purpose, detail=_decision_detail(decision))
+        self._audit("decide", subject=decision.subject, purpose=purpose, detail=decision_detail(decision))
         return decision
 
     def check_batch(self, subjects: Iterable[str], action: str, purpose: str, as_of: date
@@ -167,7 +167,7 @@ class Registry:
         keys = [s if s in known else self.schemes.parse(s).key for s in subjects]
         decisions = [index.decision(k, action, purpose) for k in keys]
         self.store.append_audit([
-            AuditEntry(0, utc_now(), self.actor, "decide", d.subject, purpose, _decision_detail(d))
+            AuditEntry(0, utc_now(), self.actor, "decide", d.subject, purpose, decision_detail(d))
             for d in decisions])
         return decisions
 
@@ -256,6 +256,7 @@ def _require_purpose(purpose: str) -> None:
         raise InvalidInput("a relying party must state the purpose of a check", field="purpose")
 
 
-def _decision_detail(d: Decision) -> dict[str, object]:
-    return {"decision": d.id, "action": d.action, "effect": d.effect.value, "as_of": d.as_of.isoformat(),
+def decision_detail(d: Decision, did: str | None = None) -> dict[str, object]:
+    """The audit detail of a decision, the same from every edge (the id passed when already hashed)."""
+    return {"decision": did or d.id, "action": d.action, "effect": d.effect.value, "as_of": d.as_of.isoformat(),
             "measures": [m.measure for m in d.measures]}

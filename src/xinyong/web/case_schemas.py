@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from xinyong.model.case import CaseEvent, CaseKind, CaseStatus, CaseView, Notice, NoticeKind
 from xinyong.policy.counterfactual import Change
 from xinyong.policy.procedure import ListingStatus
-from xinyong.service.online_cases import SubjectStatus
+from xinyong.service.status import SubjectStatus
 from xinyong.web.schemas import Body
 
 TEXT = Field(min_length=1, max_length=5000, description="What you say, in words")
