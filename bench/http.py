@@ -7,6 +7,10 @@ with the same client, as the baseline. The client is a minimal asyncio HTTP/1.1 
 on a 2-core machine the client shares the cores, and a heavier client would measure itself.
 
     .venv/bin/python bench/http.py [--subjects 20000] [--seconds 6] [--connections 16] [--batch 100]
+        [--db postgresql://postgres@127.0.0.1:5432/xy_bench --workers 2]
+
+With ``--db`` a PostgreSQL URL (the database is emptied first, if it exists, by dropping and creating it)
+the registry is built there and ``--workers`` server processes share it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from xinyong.service.auditlog import DEFAULT_MAX_DELAY  # noqa: E402
 from xinyong.service.demo import DEMO_AS_OF, build_demo  # noqa: E402
 from xinyong.service.principals import create_demo_keys  # noqa: E402
-from xinyong.store.duckdb_store import DuckDBStore  # noqa: E402
+from xinyong.store import is_postgres, open_store  # noqa: E402
 
 BASELINE_APP = """
 import uvicorn
@@ -144,17 +148,29 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--audit-interval", type=float, default=DEFAULT_MAX_DELAY, help="xinyong serve --audit-interval")
+    ap.add_argument("--db", default=None, help="a PostgreSQL URL (default: a DuckDB file in a temp directory)")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="xinyong-bench-http-"))
-    db = work / "bench.duckdb"
+    db: str | Path = work / "bench.duckdb"
+    if args.db and is_postgres(args.db):
+        import psycopg
+
+        db = args.db
+        admin, name = db.rsplit("/", 1)
+        with psycopg.connect(admin + "/postgres", autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            con.execute(f'CREATE DATABASE "{name}"')
     t = time.perf_counter()
-    result = build_demo(db, ROOT / "policies", subjects=args.subjects, seed=7, as_of=DEMO_AS_OF)
-    with DuckDBStore.open(db) as store:
+    result = build_demo(db, ROOT / "policies", subjects=args.subjects, seed=7, as_of=DEMO_AS_OF,
+                        data_dir=work / "data")
+    with open_store(db) as store:
         debtor = result.decisions[0].subject
         key = create_demo_keys(store, debtor)["airline"].key
         subjects = [r.id for r in store.subjects(limit=args.subjects)]
-    print(f"registry: {args.subjects:,} subjects, built in {time.perf_counter() - t:.1f} s; "
-          f"{args.connections} connections, {args.seconds:.0f} s per scenario, one uvicorn worker each; "
+    print(f"registry: {args.subjects:,} subjects on {'PostgreSQL' if is_postgres(db) else 'DuckDB'}, built in "
+          f"{time.perf_counter() - t:.1f} s; {args.connections} connections, {args.seconds:.0f} s per scenario, "
+          f"{args.workers} xinyong worker(s), one baseline worker; "
           f"{os.cpu_count()} cores shared with the client")
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -174,7 +190,8 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "xinyong", "serve", "--db", str(db), "--port", str(port),
-                               "--as-of", DEMO_AS_OF.isoformat(), "--audit-interval", str(args.audit_interval)],
+                               "--as-of", DEMO_AS_OF.isoformat(), "--audit-interval", str(args.audit_interval),
+                               "--workers", str(args.workers), "--no-access-log"],
                               env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -191,9 +208,9 @@ def main() -> None:
     finally:
         server.terminate()  # SIGTERM: a clean shutdown, the audit buffer is flushed
         server.wait(timeout=60)
-    with DuckDBStore.open(db, read_only=True) as store:
-        logged = store.connection.execute(
-            "SELECT count(*) FROM audit_log WHERE action = 'decide' AND actor LIKE 'relying_party:%'").fetchone()
+    with open_store(db, read_only=True) as store:
+        logged = store._query(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM audit_log WHERE action = 'decide' AND actor LIKE 'relying_party:%'")[0]
     ratio = figures["decisions"]["requests_per_s"] / figures["baseline"]["requests_per_s"]
     print(f"xinyong / baseline: {ratio:.2f} of the bare endpoint's req/s; audit entries written for the run: "
           f"{logged[0] if logged else 0:,}")
