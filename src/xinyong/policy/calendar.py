@@ -66,6 +66,9 @@ class CalendarYear(Frozen):
     published: date
     holidays: list[Holiday]
     working_days: list[MakeUpDay] = Field(default_factory=list)
+    # the year's notice is not published yet: statutory holidays and their weekday make-up only, no
+    # make-up working weekends, so no window ends earlier than the official calendar will make it end
+    provisional: bool = False
 
     @model_validator(mode="after")
     def _within_the_year(self) -> CalendarYear:
@@ -140,7 +143,7 @@ def load_calendar(name: str = DEFAULT_CALENDAR) -> WorkingCalendar:
             raise PolicyError([SourceDoc(path, None).problem((), "XS010",
                                                              f"file name says {path.stem}, content says "
                                                              f"{year.calendar}-{year.year}")])
-        years[year.year] = f"{year.notice_ref} ({year.notice})"
+        years[year.year] = f"{'provisional: ' if year.provisional else ''}{year.notice_ref} ({year.notice})"
         for h in year.holidays:
             holidays.update(h.from_ + timedelta(days=i) for i in range((h.to - h.from_).days + 1))
         make_up.update(w.date for w in year.working_days)

@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -36,6 +36,7 @@ import httpx
 from xinyong.model.case import CaseView, Notice, NoticeKind
 from xinyong.model.errors import InvalidInput
 from xinyong.model.record import Amendment, Record
+from xinyong.policy.casework import objection_deadline
 from xinyong.policy.counterfactual import Transition, change_offsets, timeline
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.procedure import relevant_policies
@@ -251,14 +252,11 @@ class NoticeService:
         return results
 
 
-def _objection_days(policies: Sequence[LoadedPolicy], type_id: str) -> int:
-    days = [lp.policy.procedure.objection_days or 0 for lp in relevant_policies(policies, type_id)]
-    return max(days, default=0)
-
-
 def _record_notice(policies: Sequence[LoadedPolicy], r: Record) -> Notice:
     rt = next((t for lp in policies for t in lp.catalogue.record_types if t.id == r.type), None)
-    act_by = r.decided + timedelta(days=_objection_days(policies, r.type))
+    knowing = relevant_policies(policies, r.type)
+    # the window in calendar days, ending on a working day of the policy's calendar (policy/casework.py)
+    act_by = objection_deadline(r.decided, knowing) if knowing else r.decided
     name = rt.name if rt else r.type
     return Notice(subject=r.subject, kind=NoticeKind.RECORD, issued=r.decided, ref=f"record:{r.id}",
                   title=f"New record: {name}",

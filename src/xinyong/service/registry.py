@@ -23,7 +23,7 @@ from xinyong.model.runs import RunSummary
 from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
-from xinyong.policy.lint import lint
+from xinyong.policy.lint import lint, lint_catalogue
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
@@ -60,8 +60,12 @@ class Registry:
             raise NotFound(f"no policy files under {', '.join(map(str, paths))}", field="paths")
         loaded = [load_policy(f) for f in files]
         problems = [p for lp in loaded for p in lint(lp)]
+        # the register keeps the whole catalogue: every entry must be lawful, used or not
+        catalogues = {str(lp.catalogue_doc.path): lp for lp in loaded}
+        problems += [p for lp in catalogues.values() for p in lint_catalogue(lp.catalogue, lp.catalogue_doc)]
         if problems:
-            raise PolicyError(problems)
+            unique = {str(p): p for p in problems}  # a catalogue entry a policy uses is reported by both
+            raise PolicyError(sorted(unique.values(), key=lambda p: (p.file, p.line, p.code)))
         known = {(pv.policy, pv.version) for pv in self.store.policy_versions()}
         for lp in loaded:
             start = lp.policy.effective_from
