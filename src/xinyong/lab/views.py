@@ -82,6 +82,13 @@ def impact_report(data: dict[str, Any]) -> Report:
     r.headlines.append(("subject-measures newly triggered (all actions)", f"{newly:,}"))
     fails = data["four_fifths_failures"]
     r.headlines.append(("four-fifths failures, old -> new", f"{len(fails['old'])} -> {len(fails['new'])}"))
+    worst = {side: min((d for d in data["fairness"][side] if d["attribute"] == "urban_rural"
+                        and d["passes_four_fifths"] is not None), key=lambda d: d["ratio"], default=None)
+             for side in ("old", "new")}
+    if worst["old"] is not None and worst["new"] is not None:
+        r.headlines.append((f"lowest judged rural/urban ratio (old: {worst['old']['outcome']}; new: "
+                            f"{worst['new']['outcome']})",
+                            f"{worst['old']['ratio']:.2f} -> {worst['new']['ratio']:.2f}"))
     tiers = sorted({t["from"] for t in data["tier_transitions"]} | {t["to"] for t in data["tier_transitions"]})
     z = [[next((t["subjects"] for t in data["tier_transitions"] if t["from"] == a and t["to"] == b), 0)
           for b in tiers] for a in tiers]

@@ -59,6 +59,7 @@ LAKE_TABLES: dict[str, tuple[str, str, pa.Schema]] = {
                    ("name", pa.string())])),
 }
 HEX = "'0123456789abcdef'"
+EXPORT_MEMORY = "1GB"
 
 
 def bucket_sql(subject: str, buckets: int) -> str:
@@ -90,6 +91,10 @@ def _pages(store: SqlStore, sql: str, schema: pa.Schema, page_rows: int) -> Iter
     cursor = getattr(store, "cursor", None)
     if store.dialect == "duckdb" and callable(cursor):
         con: Any = cursor()
+        # the sort is DuckDB's: cap its memory for the export so it spills instead of growing with the
+        # register (the limit is the database's, so the previous one is put back afterwards)
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute(f"SET memory_limit = '{EXPORT_MEMORY}'")
         try:
             reader = con.sql(sql).to_arrow_reader(page_rows)
             for batch in reader:
@@ -100,6 +105,7 @@ def _pages(store: SqlStore, sql: str, schema: pa.Schema, page_rows: int) -> Iter
                     [c if c.type == f.type else c.cast(f.type) for c, f in zip(batch.columns, schema, strict=True)],
                     schema=schema)
         finally:
+            con.execute(f"SET memory_limit = '{limit}'")
             con.close()
         return
     page: list[tuple[Any, ...]] = []
