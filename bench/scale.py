@@ -211,11 +211,10 @@ def index_memory(db: Path) -> None:
     """The decision service's in-memory index (``Registry.decision_index``) built from the store's latest
     runs: resident bytes per indexed subject and build seconds (``--index DB``)."""
     import gc
+    import tracemalloc
 
     from xinyong.service.registry import Registry
     from xinyong.store import open_store
-
-    import tracemalloc
 
     with open_store(str(db), create=False, migrate=False) as store:
         reg = Registry(store, actor="bench")
