@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, DbOpt, JsonOpt
 from xinyong.cli.output import console, err_console, print_json
+from xinyong.cli.render import print_table
 from xinyong.service.principals import Principals, Role
 from xinyong.store import open_store
 
@@ -56,12 +56,10 @@ def keys_list(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json([p.as_dict() for p in principals])
         return
-    table = Table("id", "name", "role", "scope", "created", "revoked", box=None)
-    for p in principals:
-        scope = p.source or p.subject or ", ".join(p.actions) or "-"
-        table.add_row(p.id, p.name, p.role.value, scope, f"{p.created_at:%Y-%m-%d %H:%M}" if p.created_at else "",
-                      f"{p.revoked_at:%Y-%m-%d %H:%M}" if p.revoked_at else "")
-    console.print(table)
+    print_table(console, ("id", "holder", "name", "role", "scope", "created", "revoked"), (
+        (p.id, p.person, p.name, p.role.value, p.source or p.subject or ", ".join(p.actions) or "-",
+         f"{p.created_at:%Y-%m-%d %H:%M}" if p.created_at else "",
+         f"{p.revoked_at:%Y-%m-%d %H:%M}" if p.revoked_at else "") for p in principals), ids=("id", "holder"))
 
 
 @keys_app.command("revoke")

@@ -25,13 +25,12 @@ from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import Forbidden, InvalidIdentifier, InvalidInput, NotFound, TooLarge
 from xinyong.model.record import Amendment, Record
 from xinyong.policy.loader import LoadedPolicy
-from xinyong.policy.schema import ListDef
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.checkpoints import Checkpointer
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
 from xinyong.service.principals import Principal, Principals, Role
-from xinyong.service.publication import PublicEntry, public_entry, published_rows
+from xinyong.service.publication import PublicPage, public_page
 from xinyong.service.registry import REASSESS_LIMIT, Registry, decision_detail
 from xinyong.store.protocol import FullStore, PolicyVersion
 
@@ -51,16 +50,6 @@ class SubjectFile:
     records: list[Record]
     amendments: list[Amendment]
     access_log: list[ChainedEntry]
-
-
-@dataclass(frozen=True)
-class PublicList:
-    list_def: ListDef
-    policy: str
-    as_of: date
-    total: int
-    entries: list[PublicEntry]
-    note: str
 
 
 class Online:
@@ -309,19 +298,12 @@ class Online:
 
     # -- the public ------------------------------------------------------------------------------------
 
-    def public_list(self, list_id: str, limit: int = 100, offset: int = 0) -> PublicList:
-        """Listings in force today, persons masked (family name + "*"); organisations by name."""
+    def public_page(self, list_id: str, limit: int = 100, offset: int = 0) -> PublicPage:
+        """A page of a published list as of the service's date: the same page ``xinyong lists public``
+        prints (``service/publication.public_page``: in force only, published fields only, own reasons)."""
         day = self.index().as_of
-        with self.store.lock:  # due process: in force only (not in notice, not suspended), within the window
-            lp, rows = published_rows(self.registry, list_id, day)
-            page = rows[offset:offset + limit]
-            names = self.store.subject_names([r.subject for r in page])
-        ldef = lp.policy.list_def(list_id)
-        entries = [public_entry(r, *names.get(r.subject, (self.registry.schemes.kind_of(r.subject).value, None)),
-                                ldef.publication) for r in page]
-        note = ("published fields: " + ", ".join(ldef.publication.fields)
-                + "; persons by family name and '*' only, never an identifier (charter rule 7)")
-        return PublicList(ldef, lp.policy.ref, day, len(rows), entries, note)
+        with self.store.lock:
+            return public_page(self.registry, list_id, day, limit, offset)
 
     def policies(self) -> list[LoadedPolicy]:
         with self.store.lock:

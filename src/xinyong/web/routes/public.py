@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from xinyong.policy.explain import describe
-from xinyong.service.publication import public_page
 from xinyong.web.auth import Service
 from xinyong.web.problems import PROBLEM_RESPONSES
 from xinyong.web.schemas import HealthOut, PolicyOut, PublicEntryOut, PublicListOut
@@ -21,9 +20,7 @@ def public_list(list_id: str, svc: Service, limit: int = Query(default=100, ge=1
     """Only listings in force (and within the policy's publication window); persons by family name and
     "*", never an identifier, no faces, no records. Each entry's `reason` is the subject's own ground (the
     kinds of its records behind the listing and the rule), the same text `xinyong lists public` prints."""
-    day = svc.index().as_of
-    with svc.store.lock:  # one DuckDB connection: every store access holds the lock
-        pl = public_page(svc.registry, list_id, day, limit, offset)
+    pl = svc.public_page(list_id, limit, offset)
     d = pl.list_def
     return PublicListOut(list_id=d.id, name=d.name, kind=d.kind.value, policy=pl.policy, legal_basis=d.legal_basis,
                          reason=d.description or describe(d.entry), as_of=pl.as_of, total=pl.total, offset=offset,
