@@ -15,7 +15,7 @@ Prints per-size wall seconds (median) and the engine's own seconds, peak RSS, th
 ratios spark/duckdb-lake and duckdb-lake/duckdb-file with min-max, export rows/s, ``import-snapshot``
 rows/s, bytes per record on disk (store file, lake), and the fitted growth exponent between sizes.
 ``--index DB`` measures the decision service's index instead (resident bytes per subject).
-Self-contained: needs the project, Java 17 for Spark, and disk for about 110 bytes per record twice.
+Self-contained: needs the project, Java 17 for Spark, and disk for the store and the lake of each size.
 """
 
 from __future__ import annotations

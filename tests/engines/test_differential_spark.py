@@ -1,8 +1,8 @@
 """One semantics on Spark too: the compiled query in Spark's dialect equals the reference evaluator on
-the same random histories as the DuckDB differential test (a handful of examples: every Spark query
-costs seconds), over views named like the store's tables — what the Spark engine registers over a
-lake; and the Spark engine over an exported lake writes the snapshot DuckDB writes over it. One local
-Spark session serves the whole module.
+the same random histories as the DuckDB differential test (a handful of examples: a Spark query is slow
+to plan and schedule), over views named like the store's tables, as the Spark engine registers a lake;
+and the Spark engine over an exported lake writes the snapshot DuckDB writes over it, which imports as
+the store's latest run. One local Spark session serves the whole module.
 
 Without Java the module is skipped with a loud line, unless ``CI`` is set: then it fails, because CI
 must run every execution (``.ci/run`` installs a JRE).

@@ -176,3 +176,21 @@ def test_unreachable_postgres_is_one_clear_line() -> None:
         open_store("postgresql://nobody@127.0.0.1:1/nodb")
     text = str(info.value)
     assert "127.0.0.1:1/nodb" in text and "\n" not in text and "Traceback" not in text
+
+
+def test_a_nul_character_is_refused_clearly_and_never_blocks_the_audit_log(stores: Stores) -> None:
+    """PostgreSQL text cannot hold U+0000: a value with one is the caller's bad input (InvalidInput), and an
+    audit entry carrying one (a purpose typed by a caller) is stored with U+FFFD on every backend, so an
+    audit group is never refused."""
+    from xinyong.audit import AuditEntry, utc_now
+    from xinyong.store import KeyRow
+
+    with stores.open() as store:
+        store.append_audit([AuditEntry(0, utc_now(), "relying_party:x", "decide", ORG, "ticket\x00sale",
+                                       {"a": "b\x00"})])
+        (entry,) = [c.entry for c in store.audit_entries()]
+        assert entry.purpose == "ticket\ufffdsale" and entry.detail == {"a": "b\ufffd"}
+        assert verify(store.audit_entries()).ok
+        if stores.backend == "postgres":
+            with pytest.raises(InvalidInput, match="NUL"):
+                store.keys.add(KeyRow("k1", "bad\x00name", "reviewer", None, None, (), "h", utc_now(), "test"))

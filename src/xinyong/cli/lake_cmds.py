@@ -112,7 +112,7 @@ def evaluate_lake(db: str, actor: str, day: date, engine: str, lake_dir: Path, m
                   snapshots: Path | None, json_out: bool) -> None:
     """`xinyong evaluate --lake DIR`: every published policy over the lake, one snapshot each, written
     under DIR/snapshots/<run> (import them with `xinyong import-snapshot DIR/snapshots`)."""
-    from xinyong.engines.lake import DuckDBLakeEngine, Lake
+    from xinyong.engines.lake import DuckDBLakeEngine, Lake, new_run_id
     from xinyong.engines.protocol import LakeEngine
     from xinyong.service.registry import Registry
 
@@ -137,8 +137,6 @@ def evaluate_lake(db: str, actor: str, day: date, engine: str, lake_dir: Path, m
     try:
         with console.status(f"evaluating over {lake_dir} with {engine} as of {day}"):
             for lp in policies:
-                from xinyong.engines.lake import new_run_id
-
                 run = new_run_id(lp, day)
                 done.append(runner.evaluate(lp, day, lake, out_root / run, run=run))
     finally:

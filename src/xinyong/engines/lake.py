@@ -215,6 +215,9 @@ class Lake:
 
     @classmethod
     def open(cls, root: Path) -> Lake:
+        """The lake at ``root``, with absolute paths: a cluster's executors do not share the driver's
+        working directory."""
+        root = root.resolve()
         manifests = {}
         for t in TABLES:
             m = table_manifest(root, t)

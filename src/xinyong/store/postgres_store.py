@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from psycopg_pool import ConnectionPool
 
 from xinyong.audit import AuditEntry, utc_now
-from xinyong.model.errors import StoreError
+from xinyong.model.errors import InvalidInput, StoreError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.store.protocol import Appended
 from xinyong.store.sql_store import PAGE, SqlStore
@@ -132,12 +132,12 @@ class PostgresStore(SqlStore):
                 self._local.con = None
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._conn() as con:
+        with self._conn() as con, _refused_values():
             cur = con.execute(_pg_sql(sql, params), list(params) or None)
             return cur.fetchall() if cur.description else []
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with self._conn() as con:
+        with self._conn() as con, _refused_values():
             return con.execute(_pg_sql(sql, params), list(params) or None).rowcount
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
@@ -153,7 +153,7 @@ class PostgresStore(SqlStore):
         """``COPY ... FROM STDIN``: one round trip for the whole group, whatever its size."""
         if not rows:
             return
-        with self._conn() as con, con.cursor() as cur, cur.copy(
+        with self._conn() as con, _refused_values(), con.cursor() as cur, cur.copy(
                 f"COPY {table} ({', '.join(_q(c) for c in columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -210,6 +210,17 @@ class PostgresStore(SqlStore):
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+@contextmanager
+def _refused_values() -> Iterator[None]:
+    """A value PostgreSQL cannot hold (a NUL character in text, a number out of range) is the caller's
+    bad input, not a server fault: one clear error, and the transaction rolls back."""
+    try:
+        yield
+    except psycopg.DataError as exc:
+        why = "a NUL character (U+0000), which text cannot hold" if "NUL" in str(exc) else str(exc).splitlines()[0]
+        raise InvalidInput(f"a value cannot be stored: {why}") from None
 
 
 def _q(column: str) -> str:

@@ -411,6 +411,7 @@ class SqlStore:
         """Chain entries onto the stored head and insert them, in the caller's transaction if any."""
         if not entries:
             return []
+        entries = [_storable(e) for e in entries]
         with self.transaction():
             self._lock_audit_head()
             head = self._one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -479,6 +480,34 @@ class SqlStore:
         from xinyong.store import snapshot
 
         return snapshot.export_pages(self, table, buckets=buckets, page_rows=page_rows)
+
+
+def _storable(e: AuditEntry) -> AuditEntry:
+    """The entry as every backend can store it: a NUL character (which PostgreSQL text cannot hold, and
+    which a caller may slip into a purpose or a name) becomes U+FFFD before the entry is hashed, so an
+    audit group can never be refused, and the chain is the same on every backend."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.replace("\x00", "\ufffd")
+        if isinstance(v, dict):
+            return {clean(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    def has_nul(v: Any) -> bool:
+        if isinstance(v, str):
+            return "\x00" in v
+        if isinstance(v, dict):
+            return any(has_nul(k) or has_nul(x) for k, x in v.items())
+        if isinstance(v, list | tuple):
+            return any(has_nul(x) for x in v)
+        return False
+
+    if not has_nul((e.actor, e.action, e.subject, e.purpose)) and not has_nul(dict(e.detail)):
+        return e
+    return AuditEntry(e.seq, e.at, clean(e.actor), clean(e.action), clean(e.subject), clean(e.purpose),
+                      clean(dict(e.detail)))
 
 
 def _chained(r: tuple[Any, ...]) -> ChainedEntry:
