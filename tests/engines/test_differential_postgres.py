@@ -21,7 +21,7 @@ from xinyong.policy.loader import load_policy
 
 from .test_differential import POLICY_FILES, ROOT, SUBJECTS, _ids, populations, reference
 
-MIGRATION = ROOT / "src/xinyong/store/migrations/001_initial.postgres.sql"
+MIGRATION = ROOT / "src/xinyong/store/migrations/001_initial.sql"
 
 
 @pytest.fixture(scope="module")

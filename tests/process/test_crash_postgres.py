@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from xinyong.store import open_store
 from ..conftest import Stores
 from ..web.conftest import AS_OF, ROOT, auth, build_store, make_keys
 from ..web.test_audit_and_server import _free_port
+from ..web.test_workers import _ready
 
 _CHILD = textwrap.dedent("""
     import sys
@@ -108,19 +108,11 @@ def test_sigkill_of_a_worker_under_writes_loses_no_acknowledged_write(stores: St
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "xinyong", "serve", "--db", url, "--port", str(port),
                              "--as-of", AS_OF.isoformat()], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
     base, acked = f"http://127.0.0.1:{port}", []
     subjects = [f"cn.uscc:{s}" for s in _orgs(40)]
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
+        _ready(proc, base)
         with httpx.Client(base_url=base, timeout=10) as c:
             for i in range(40):
                 row = {"subject": subjects[i], "type": "court.refuse_perform", "occurred": "2025-11-01",

@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS assessment_runs (
     created_at  TIMESTAMP NOT NULL,
     subjects    BIGINT NOT NULL,
     records     BIGINT NOT NULL,
-    seconds     DOUBLE NOT NULL
+    seconds     DOUBLE PRECISION NOT NULL   -- the spelling both DuckDB and PostgreSQL accept
 );
 
 CREATE TABLE IF NOT EXISTS assessments (
