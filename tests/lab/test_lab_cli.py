@@ -44,3 +44,11 @@ def test_simulate_then_stats_until_the_budget_is_spent(lab_population: Populatio
     assert refused.exit_code != 0 and "budget" in str(refused.exception or refused.output)
     ledger = json.loads((tmp_path / "privacy-ledger.json").read_text())
     assert [r["epsilon"] for d in ledger["datasets"].values() for r in d["releases"]] == [0.6]
+
+
+def test_policy_lint_impact_adds_warnings_but_keeps_the_exit_code() -> None:
+    points = ROOT / "examples" / "lab" / "rongcheng-points.yaml"
+    result = runner.invoke(app, ["policy", "lint", str(points), "--impact", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found and all(f["code"] == "XF001" for f in found)

@@ -145,6 +145,23 @@ def fairness_cmd(
            data, out, png, json_out)
 
 
+def impact_warnings(policies: list[Path], population: int, seed: int, day: date,
+                    population_dir: Path | None = None) -> list[Any]:
+    """XF001 warnings of each policy file on a reference population (``lab lint-impact``, and
+    ``policy lint --impact``)."""
+    from xinyong.engines.population import assess
+    from xinyong.lab.fairness import fairness, lint_warnings
+    from xinyong.policy.loader import load_policy
+
+    warnings: list[Any] = []
+    for path in policies:
+        lp = load_policy(path)
+        with _population(lp, population, seed, day, population_dir) as paths:
+            table = assess(paths, lp, day)
+        warnings += lint_warnings(lp, fairness(lp, table, n_boot=200, seed=seed))
+    return warnings
+
+
 @lab_app.command("lint-impact")
 def lint_impact_cmd(
     policies: Annotated[list[Path], typer.Argument(help="Policy files.")],
@@ -153,17 +170,7 @@ def lint_impact_cmd(
 ) -> None:
     """The linter's companion: warn (code XF001, never an error) where a policy's list, tier or measure
     fails the four-fifths rule on a reference population. Prints `file:line: XF001 message`; exit 0."""
-    from xinyong.engines.population import assess
-    from xinyong.lab.fairness import fairness, lint_warnings
-    from xinyong.policy.loader import load_policy
-
-    day = _day(as_of)
-    warnings = []
-    for path in policies:
-        lp = load_policy(path)
-        with _population(lp, population, seed, day, population_dir) as paths:
-            table = assess(paths, lp, day)
-        warnings += lint_warnings(lp, fairness(lp, table, n_boot=200, seed=seed))
+    warnings = impact_warnings(policies, population, seed, _day(as_of), population_dir)
     if json_out:
         print_json([w.as_dict() for w in warnings])
         return

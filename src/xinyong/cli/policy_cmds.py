@@ -35,9 +35,13 @@ def lint_cmd(
     paths: Annotated[list[Path] | None, typer.Argument(help="Policy files or directories.")] = None,
     json_out: JsonOpt = False,
     rules: Annotated[bool, typer.Option("--rules", help="List the charter rules and exit.")] = False,
+    impact: Annotated[bool, typer.Option("--impact", help="Also warn (XF001, never an error) where a list, "
+                                                          "tier or measure fails the four-fifths rule on a "
+                                                          "synthetic reference population (20 000 subjects).")
+                      ] = False,
 ) -> None:
     """Check policies against the charter (DESIGN.md §2). Prints `file:line: CODE message`; exit 1 on
-    any violation. Rules are documented in docs/charter-rules.md."""
+    any violation (XF warnings do not change the exit code). Rules are documented in docs/charter-rules.md."""
     if rules:
         table = Table("code", "charter rule", "what it refuses")
         for rule in RULES:
@@ -47,11 +51,19 @@ def lint_cmd(
     if not paths:
         raise typer.BadParameter("give at least one policy file or directory", param_hint="PATHS")
     problems = lint_paths(list(paths))
+    warnings: list[Any] = []
+    if impact and not problems:  # only a lawful policy is worth simulating
+        from xinyong.cli.lab_cmds import LAB_AS_OF, impact_warnings
+        from xinyong.policy.loader import find_policy_files
+
+        warnings = impact_warnings(find_policy_files(list(paths)), 20_000, 42, LAB_AS_OF)
     if json_out:
-        print_json([p.as_dict() for p in problems])
+        print_json([p.as_dict() for p in problems] + [w.as_dict() for w in warnings])
     else:
         for p in problems:
             print(p)  # one problem per line, never wrapped: editors and CI parse file:line
+        for w in warnings:
+            print(w)
         if not problems:
             err_console.print("[green]clean:[/] no charter violations")
     raise typer.Exit(1 if problems else 0)
