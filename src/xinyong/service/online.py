@@ -246,8 +246,13 @@ class Online:
                 continue
 
     def add_amendments(self, who: Principal, amendments: Sequence[Amendment]) -> tuple[list[str], list[str]]:
-        """Amend stored records: an agency only its own, a reviewer any (the outcome of a case)."""
-        who.require(Role.AGENCY, Role.REVIEWER)
+        """Amend stored records: an agency only its own. A reviewer's amendments come from deciding a case
+        (``POST /v1/cases/{id}/decision``), which links each to the case and its reasons; a bare amendment
+        by a reviewer would change a file with no case behind it."""
+        if who.role is Role.REVIEWER:
+            raise Forbidden("a reviewer amends records by deciding a case (POST /v1/cases/{id}/decision), "
+                            "so every amendment is linked to a case and its reasons", field="role")
+        who.require(Role.AGENCY)
         if len(amendments) > self.max_batch:
             raise TooLarge(f"{len(amendments)} amendments in one request; the limit is {self.max_batch}",
                            limit=self.max_batch, field="amendments")

@@ -158,6 +158,8 @@ class Principals:
                 raise InvalidInput(f"action {a!r} is not a dotted action id like transport.flight.purchase",
                                    field="actions")
         with self.store.lock:
+            if acts:
+                self._refuse_ungoverned(acts)
             if source is not None and not self.keys.source_exists(source):
                 raise NotFound(f"source {source!r} is not registered in the catalogue; publish policies "
                                "first", field="source")
@@ -173,6 +175,19 @@ class Principals:
             if self._live is not None:
                 self._live[row.key_hash] = principal
         return principal, key
+
+    def _refuse_ungoverned(self, actions: tuple[str, ...]) -> None:
+        """A relying party registers only for actions a published measure governs (the action itself, a
+        sub-action, or a family of them): a key for anything else would check what no rule restricts."""
+        from xinyong.policy.loader import load_policy_text
+
+        governed = {m.action for pv in self.store.policy_versions()
+                    for m in load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml").policy.measures}
+        for a in actions:
+            if not any(action_covers(g, a) or action_covers(a, g) for g in governed):
+                raise InvalidInput(f"no published measure governs action {a!r}; a relying party registers for "
+                                   "actions the published policies restrict (see GET /v1/policies)",
+                                   field="actions")
 
     def _refuse_lookalike(self, person: str) -> None:
         mine = skeleton(person)

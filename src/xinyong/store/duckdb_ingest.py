@@ -67,8 +67,10 @@ def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id
                 if hits:
                     con.execute("DROP TABLE _xy_new")
             duplicates = batch.num_rows - accepted
-            store.append_audit([AuditEntry(0, utc_now(), actor, "ingest", purpose="bulk ingest", detail={
+            entry = store.append_audit([AuditEntry(0, utc_now(), actor, "ingest", purpose="bulk ingest", detail={
                 **detail, "batch": batch_id, "source": source, "new": accepted, "duplicates": duplicates})])
+            if accepted:
+                store._run("INSERT INTO ingest_batches VALUES (?, ?)", [batch_id, entry[0].entry.seq])
         finally:
             con.unregister("_xy_in")
     return Appended(batch_id, accepted, duplicates, new_ids, subjects)

@@ -49,8 +49,10 @@ def append_checked(store: PostgresStore, batch: pa.Table, *, source: str, batch_
             con.execute("INSERT INTO subjects (id, scheme, kind) SELECT DISTINCT ON (subject) subject, scheme, "
                         "kind FROM xy_stage ORDER BY subject ON CONFLICT (id) DO NOTHING")
         accepted = len(new)
-        store.append_audit([AuditEntry(0, now, actor, "ingest", purpose="bulk ingest", detail={
+        entry = store.append_audit([AuditEntry(0, now, actor, "ingest", purpose="bulk ingest", detail={
             "batch": batch_id, "source": source, "new": accepted,
             "duplicates": batch.num_rows - accepted, **detail})])
+        if accepted:
+            store._run("INSERT INTO ingest_batches VALUES (?, ?)", [batch_id, entry[0].entry.seq])
     return Appended(batch_id, accepted, batch.num_rows - accepted, frozenset(r[0] for r in new),
                     frozenset(r[1] for r in new))

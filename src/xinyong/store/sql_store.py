@@ -432,10 +432,18 @@ class SqlStore:
             yield _chained(r)
 
     def audit_of_subject(self, subject: str, limit: int = 1000) -> list[ChainedEntry]:
-        """The latest entries about one subject, newest first: its access log."""
-        rows = self._query('SELECT seq, "at", actor, action, subject, purpose, detail, prev_hash, hash '
-                           "FROM audit_log WHERE subject = ? ORDER BY seq DESC LIMIT ?", [subject, limit])
-        return [_chained(r) for r in rows]
+        """The latest entries about one subject, newest first: its access log. A bulk ingest is audited
+        once per batch (an entry per subject would cost more than the insert), so the batches that wrote
+        the subject's records are found through ``records.batch`` and their entries joined in."""
+        cols = 'seq, "at", actor, action, subject, purpose, detail, prev_hash, hash'
+        rows = self._query(f"SELECT {cols} FROM audit_log WHERE subject = ? ORDER BY seq DESC LIMIT ?",
+                           [subject, limit])
+        seqs = [int(r[0]) for r in self._query(
+            "SELECT b.seq FROM ingest_batches b WHERE b.batch IN (SELECT DISTINCT batch FROM records WHERE "
+            "subject = ?)", [subject])]
+        if seqs:
+            rows += self._query(f"SELECT {cols} FROM audit_log WHERE seq IN (SELECT unnest(?::BIGINT[]))", [seqs])
+        return [_chained(r) for r in sorted(rows, key=lambda r: -int(r[0]))[:limit]]
 
     # -- online reads ----------------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from xinyong.audit import AuditEntry, utc_now
+from xinyong.model.errors import Forbidden
 from xinyong.service.principals import Principal, Role
 from xinyong.web.auth import Caller, Service
 from xinyong.web.problems import PROBLEM_RESPONSES
@@ -58,8 +60,14 @@ async def create_key(body: KeyIn, who: Caller, svc: Service) -> KeyOut:
 
 @router.get("/keys", response_model=list[KeyOut], summary="Every key issued (admin; never the keys)")
 def list_keys(who: Caller, svc: Service) -> list[KeyOut]:
-    who.require(Role.ADMIN)
-    return [_out(p) for p in svc.principals.list()]
+    try:
+        who.require(Role.ADMIN)
+    except Forbidden as exc:  # a refused read is still a read attempt: on record
+        svc.audit.add(AuditEntry(0, utc_now(), who.actor, "keys_refused", None, None, {"reason": exc.message}))
+        raise
+    keys = svc.principals.list()
+    svc.audit.add(AuditEntry(0, utc_now(), who.actor, "keys", None, None, {"keys": len(keys)}))
+    return [_out(p) for p in keys]
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut, summary="Revoke a key (admin)")
