@@ -37,7 +37,7 @@ def test_key_listings_and_refusals_are_audited(client: TestClient, world: World)
 def test_a_relying_party_registers_only_for_governed_actions(world: World) -> None:
     p = Principals(world.store)
     p.create("Rail", Role.RELYING_PARTY, actions=["transport.rail"], by="test")  # a governed family
-    with pytest.raises(InvalidInput, match="no published measure governs action 'dating.app.match'"):
+    with pytest.raises(InvalidInput, match=r"no published measure governs action 'dating\.app\.match'"):
         p.create("Dating app", Role.RELYING_PARTY, actions=["dating.app.match"], by="test")
 
 
