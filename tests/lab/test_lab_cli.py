@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.lab.conftest import ROOT
 from typer.testing import CliRunner
 
@@ -52,3 +53,28 @@ def test_policy_lint_impact_adds_warnings_but_keeps_the_exit_code() -> None:
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
     assert found and all(f["code"] == "XF001" for f in found)
+
+
+def test_publish_preview_reports_the_impact_and_publishes_nothing(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from xinyong.store import open_store
+
+    db = str(tmp_path / "r.duckdb")
+    assert runner.invoke(app, ["publish", str(ROOT / "policies"), "--db", db]).exit_code == 0
+    new = tmp_path / "v2"
+    new.mkdir()
+    shutil.copy(ROOT / "policies/catalogue.yaml", new / "catalogue.yaml")
+    text = (ROOT / "policies/shixin.yaml").read_text(encoding="utf-8")
+    (new / "shixin.yaml").write_text(text.replace('version: "2026.1"', 'version: "2026.2"')
+                                     .replace("max_duration_days: 730 ", "max_duration_days: 365 ")
+                                     .replace("      days: 730", "      days: 365"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["publish", str(new / "shixin.yaml"), "--db", db, "--preview",
+                                 "--population", "3000"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "lab-report" / "preview-shixin.html").exists() and "shixin 2026.2" in result.output
+    with open_store(db) as store:
+        assert {(v.policy, v.version) for v in store.policy_versions()} == {
+            ("corporate", "2026.1"), ("rongcheng", "2026.1"), ("shixin", "2026.1")}

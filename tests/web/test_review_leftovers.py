@@ -53,3 +53,18 @@ def test_an_ingest_shows_in_the_subjects_access_log(world: World, tmp_path: Path
     log = world.store.audit_of_subject(other)
     assert any(c.entry.action == "ingest" and c.entry.actor == "court-bulk" for c in log)
     assert all(c.entry.action != "ingest" for c in world.store.audit_of_subject(DEBTOR))
+
+
+def test_admins_see_what_a_version_changed(client: TestClient, world: World) -> None:
+    admin = auth(world.keys["admin"])
+    url = "/v1/policies/shixin/versions/2026.1/impact?population=2000"
+    assert client.get(url, headers=admin).status_code == 404  # the first version: nothing to compare
+    pv = next(v for v in world.store.policy_versions("shixin"))
+    world.store.publish_policy("shixin", "2026.2", pv.document.replace('version: "2026.1"', 'version: "2026.2"')
+                               .replace("max_duration_days: 730 ", "max_duration_days: 365 ")
+                               .replace("      days: 730", "      days: 365"), pv.catalogue)
+    url = "/v1/policies/shixin/versions/2026.2/impact?population=2000"
+    assert client.get(url, headers=auth(world.keys["reviewer"])).status_code == 403
+    r = client.get(url, headers=admin)
+    assert r.status_code == 200, r.text
+    assert "shixin" in str(r.json())

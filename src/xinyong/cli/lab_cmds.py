@@ -20,6 +20,7 @@ import typer
 
 from xinyong.cli.options import JsonOpt
 from xinyong.cli.output import console, err_console, print_json
+from xinyong.model.errors import PolicyError
 
 if TYPE_CHECKING:
     from xinyong.engines.population import PopulationPaths
@@ -107,6 +108,30 @@ def impact_cmd(
         table = compare(paths, lp_old, lp_new, day)
         data = impact(lp_old, lp_new, table, day, partial(records_of, paths), n_boot=boot, seed=seed)
     _write(impact_report(data), data, out, png, json_out)
+
+
+def preview_impact(paths: list[Path], published: dict[str, LoadedPolicy], population: int, json_out: bool) -> None:
+    """``xinyong publish --preview``: each policy under ``paths`` against its published version (or, for a
+    policy not published yet, against having none of its rules: everyone who would enter)."""
+    from xinyong.engines.population import compare, records_of
+    from xinyong.lab.impact import impact
+    from xinyong.lab.views import impact_report
+    from xinyong.policy.lint import lint
+    from xinyong.policy.loader import find_policy_files, load_policy
+
+    for path in find_policy_files(paths):
+        new = load_policy(path)
+        if problems := lint(new):  # the charter first: an unlawful version is not worth previewing
+            raise PolicyError(problems)
+        old = published.get(new.policy.id)
+        if old is None:
+            err_console.print(f"{new.policy.ref}: not published yet; nothing to compare with", markup=False)
+            continue
+        with (_population(old, population, 42, LAB_AS_OF, None) as where,
+              console.status(f"{old.policy.ref} -> {new.policy.ref}: evaluating both")):
+            table = compare(where, old, new, LAB_AS_OF)
+            data = impact(old, new, table, LAB_AS_OF, partial(records_of, where), n_boot=100, seed=42)
+        _write(impact_report(data), data, Path("lab-report") / f"preview-{new.policy.id}", False, json_out)
 
 
 def _fairness_data(lp: LoadedPolicy, paths: PopulationPaths, day: date, boot: int, seed: int) -> dict[str, Any]:

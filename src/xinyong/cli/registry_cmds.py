@@ -41,9 +41,21 @@ def open_registry(db: str | Path, actor: str, *, read_only: bool = False, create
 def publish(
     paths: Annotated[list[Path], typer.Argument(help="Policy files or directories.")],
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
+    preview: Annotated[bool, typer.Option("--preview", help="Publish nothing: show what each new version would "
+                                                            "change against the published one on a synthetic "
+                                                            "population (the policy lab's impact report).")] = False,
+    population: Annotated[int, typer.Option(help="--preview: synthetic subjects.")] = 20_000,
 ) -> None:
     """Publish policies into the store (refused whole if any breaks the charter). A published version
-    is immutable: change a policy by publishing a new version."""
+    is immutable: change a policy by publishing a new version. With --preview, nothing is published:
+    the impact of each new version is reported first (lab-report/preview-POLICY.html and .json)."""
+    if preview:
+        from xinyong.cli.lab_cmds import preview_impact
+
+        with open_registry(db, actor) as reg:
+            published = {lp.policy.id: lp for lp in reg.policies()}
+        preview_impact(paths, published, population, json_out)
+        return
     with open_registry(db, actor, create=True) as reg:
         out = reg.publish(paths, today=date.today())  # the edge reads the clock: no retroactive versions
     if json_out:

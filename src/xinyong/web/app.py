@@ -30,7 +30,7 @@ from xinyong.web.fastpath import DecisionFastPath
 from xinyong.web.headers import SingleAuthorization
 from xinyong.web.limits import BodyLimit
 from xinyong.web.observe import Metrics, Observe
-from xinyong.web.routes import cases, decisions, keys, public, records, subjects
+from xinyong.web.routes import cases, decisions, impact, keys, public, records, subjects
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
@@ -110,6 +110,6 @@ def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, 
     app.add_middleware(SingleAuthorization)
     access_log = target.access_log if isinstance(target, Settings) else False
     app.add_middleware(Observe, metrics=Metrics(), access_log=access_log)  # added last: runs first
-    for module in (decisions, records, subjects, cases, keys, public):
+    for module in (decisions, records, subjects, cases, keys, public, impact):
         app.include_router(module.router)
     return app
