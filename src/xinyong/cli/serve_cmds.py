@@ -34,7 +34,7 @@ def run_server(settings: Settings, host: str, port: int, *, log_level: str = "wa
 
     # The audit flusher thread hashes and appends groups of entries while the event loop serves requests;
     # with the default 5 ms GIL switch interval a request can wait that long for the GIL at each step.
-    # A shorter interval bounds those waits (bench/http.py on a busy machine: p99 10.2 ms → 5.7 ms).
+    # A shorter interval bounds those waits (bench/http_load.py on a busy machine: p99 10.2 ms → 5.7 ms).
     sys.setswitchinterval(SWITCH_INTERVAL)
     configure_logging()
 

@@ -1,6 +1,6 @@
 """``POST /v1/decisions`` served in front of the router: the one hot endpoint, without framework overhead.
 
-Measured in-process (``bench/http.py`` and an ASGI loop), FastAPI's routing, request object and
+Measured in-process (``bench/http_load.py`` and an ASGI loop), FastAPI's routing, request object and
 dependency solver cost more than the decision itself (≈ 60 µs of ≈ 105 µs per request), which caps one
 worker near the bare-endpoint baseline. This middleware answers exactly ``POST /v1/decisions``: it
 authenticates, requires ``Content-Type: application/json``, reads the body within the size limit,

@@ -1,4 +1,5 @@
-"""HTTP load test of `xinyong serve` on 127.0.0.1: POST /v1/decisions and /v1/decisions:batch.
+"""HTTP load test of `xinyong serve` (named http_load, not http: a script's folder comes first on sys.path,
+and a bench/http.py would shadow the standard library's http package) on 127.0.0.1: POST /v1/decisions and /v1/decisions:batch.
 
 Bounded (about 30 s in all) and local only. One uvicorn worker serves a demo registry with auth and
 audit on; a bare FastAPI endpoint doing a dict lookup is measured in the same run, on the same machine,
@@ -6,7 +7,7 @@ with the same client, as the baseline. The client is a minimal asyncio HTTP/1.1 
 (pre-built requests, Content-Length framing) so that it costs far less CPU than the server under test:
 on a 2-core machine the client shares the cores, and a heavier client would measure itself.
 
-    .venv/bin/python bench/http.py [--subjects 20000] [--seconds 6] [--connections 16] [--batch 100]
+    .venv/bin/python bench/http_load.py [--subjects 20000] [--seconds 6] [--connections 16] [--batch 100]
         [--db postgresql://postgres@127.0.0.1:5432/xy_bench --workers 2]
 
 With ``--db`` a PostgreSQL URL (the database is emptied first, if it exists, by dropping and creating it)
