@@ -1,5 +1,7 @@
-"""HTTP load test of `xinyong serve` (named http_load, not http: a script's folder comes first on sys.path,
-and a bench/http.py would shadow the standard library's http package) on 127.0.0.1: POST /v1/decisions and /v1/decisions:batch.
+"""HTTP load test of `xinyong serve` on 127.0.0.1: POST /v1/decisions and /v1/decisions:batch.
+
+Named http_load, not http: a script's folder comes first on sys.path, and a bench/http.py would shadow the
+standard library's http package.
 
 Bounded (about 30 s in all) and local only. One uvicorn worker serves a demo registry with auth and
 audit on; a bare FastAPI endpoint doing a dict lookup is measured in the same run, on the same machine,
