@@ -117,7 +117,7 @@ def decision_notice(case: Case, outcome: CaseStatus, reasons: str, as_of: date, 
                     appeal_how: str) -> Notice:
     """The notice of a decision, with its reasons and, for an objection, until when and how to appeal."""
     body = (f"Case {case.id} ({case.kind.value} against {case.target}) was decided on {as_of}: {outcome.value}. "
-            f"Reasons: {_sentence(reasons)}")
+            f"Reasons: {sentence(reasons)}")
     act_by = None
     if case.kind is CaseKind.OBJECTION and appeal_until is not None:
         act_by = appeal_until
@@ -133,6 +133,8 @@ def notice_period_lists(lp: LoadedPolicy) -> tuple[list[str], int]:
     return [x.id for x in lp.policy.lists if x.takes_effect != "immediately" and notice > 0], notice
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence: stripped, with a full stop unless it ends with punctuation (reasons
+    typed by a reviewer, generated clauses: the next sentence must not run into them)."""
     text = text.strip()
     return text if not text or text[-1] in ".!?。！？" else text + "."

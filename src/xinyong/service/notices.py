@@ -36,7 +36,7 @@ import httpx
 from xinyong.model.case import CaseView, Notice, NoticeKind
 from xinyong.model.errors import InvalidInput
 from xinyong.model.record import Amendment, Record
-from xinyong.policy.casework import objection_deadline
+from xinyong.policy.casework import objection_deadline, sentence
 from xinyong.policy.counterfactual import Transition, change_offsets, timeline
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.policy.procedure import relevant_policies
@@ -289,10 +289,3 @@ def _listing_notice(lp: LoadedPolicy, subject: str, t: Transition) -> Notice:
             body += f" You may object until {act_by}: {how_to('object', subject, f'list:{t.list_id}')}."
     return Notice(subject=subject, kind=_KINDS[t.stage], issued=t.on, ref=f"list:{t.list_id}@{t.started}",
                   title=title, body=body, act_by=act_by)
-
-
-def sentence(text: str) -> str:
-    """``text`` ending as a sentence: stripped, with a full stop unless it ends with punctuation (reasons
-    typed by a reviewer, generated clauses: the next sentence must not run into them)."""
-    text = text.strip()
-    return text if not text or text[-1] in ".!?。！？" else text + "."

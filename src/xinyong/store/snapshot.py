@@ -149,11 +149,8 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _check_lake(store: SqlStore, manifest: dict[str, Any]) -> int:
