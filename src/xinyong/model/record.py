@@ -11,6 +11,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import Field, field_validator, model_validator
 
@@ -58,7 +59,7 @@ class Record(Frozen):
             )
         return self
 
-    @property
+    @cached_property  # hashed once: evaluation and due process read a record's id many times
     def id(self) -> str:
         return content_id(
             self.subject, self.source, self.type, self.occurred.isoformat(),
@@ -100,7 +101,7 @@ class Amendment(Frozen):
             raise ValueError(f"an amendment of kind {self.kind.value!r} takes no amount")
         return self
 
-    @property
+    @cached_property  # hashed once: evaluation and due process read a record's id many times
     def id(self) -> str:
         return content_id(
             self.record, self.kind.value, self.effective.isoformat(), self.reason, self.document,
