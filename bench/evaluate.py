@@ -1,28 +1,37 @@
-"""Benchmark: `xinyong evaluate` (the policy compiled to SQL) against hand-written baselines.
+"""Benchmark: the query `xinyong evaluate` runs against a hand-written DuckDB query, in alternating rounds.
 
-Usage: python bench/evaluate.py --records 10_000_000 [--subjects N] [--clustered]
+Usage: python bench/evaluate.py [--records 10_000_000] [--subjects N] [--rounds 5] [--clustered]
 
-Every contender does the same scoring on the same data in the same run (valid-as-of filter, per-subject
-sum, tiers, one list flag) and runs in its own process so that peak RSS is its own. Prints seconds,
-ratios against the hand-written DuckDB query and the Polars lazy query, and peak RSS against the raw
-columns. Nothing here is asserted: figures are for the closing note and the changelog.
+Builds a store (every migration, so records carry their subject numbers as the ingest writes them) with
+random records of the types ``bench/policy.yaml`` scores, then in each round times, one after the other
+on the same connection (A B A B …):
+
+- ``query``: the SQL ``engines.plan.plan_run`` gives for the store — exactly what ``Registry.evaluate``
+  hands to ``write_run`` — materialised as ``write_run`` does (``CREATE TEMPORARY TABLE … AS``), against
+  the same scoring written by hand over ``records`` (grouped by the text subject, as a person would
+  write it: the valid-as-of filter, per-subject sum, tier, the list's start date), materialised alike;
+- ``snapshot``: ``store.write_run`` (query, assessments, listings, run row, one transaction) against the
+  hand-written query with the same two inserts in one transaction.
+
+Each round's ratio is contender / baseline; printed: every round, the median ratio and its min–max.
+The two queries' results are compared once (subjects with records must agree exactly). Nothing here is
+asserted: figures are for the changelog.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 AS_OF = date(2026, 6, 30)
-TYPES = {  # type: (points, validity days)  — must match bench/policy.yaml and policies/catalogue.yaml
+TYPES = {  # type: (points, validity days) — must match bench/policy.yaml and policies/catalogue.yaml
     "contract.breach": (-20, 730),
     "court.breach_finding": (-50, 730),
     "admin.damage_public_utilities": (-100, 730),
@@ -30,183 +39,145 @@ TYPES = {  # type: (points, validity days)  — must match bench/policy.yaml and
     "civic.blood_donation": (10, 730),
     "court.refuse_perform": (0, 1095),
 }
-LIST_TYPE = "court.refuse_perform"
+LIST_TYPE, LIST_DAYS = "court.refuse_perform", 730
 
 
-def generate(db: Path, parquet: Path, records: int, subjects: int, clustered: bool) -> None:
-    """Random records inside DuckDB (fast; identifiers are not validated by the engine)."""
-    import duckdb
-
+def generate(store: object, records: int, subjects: int, clustered: bool) -> None:
+    """Random records inside DuckDB (identifiers are not validated by the engine), with subject numbers
+    taken from ``subjects`` as the ingest writes them."""
+    con = store.connection  # type: ignore[attr-defined]
     types = list(TYPES)
-    con = duckdb.connect(str(db))
-    con.execute((HERE.parent / "src/xinyong/store/migrations/001_initial.sql").read_text())
     type_case = (f"CASE hash(i * 7) % {len(types)} "
                  + " ".join(f"WHEN {k} THEN '{t}'" for k, t in enumerate(types)) + " END")
     subject_no = f"i * {subjects} // {records}" if clustered else f"i % {subjects}"
+    con.execute(f"INSERT INTO subjects (id, scheme, kind) SELECT 'cn.uscc:' || lpad(i::VARCHAR, 18, '0'), "
+                f"'cn.uscc', 'organisation' FROM range({subjects}) t(i)")
     con.execute(f"""
         INSERT INTO records
-        SELECT md5(i::VARCHAR)[:32], 'cn.uscc:' || lpad(({subject_no})::VARCHAR, 18, '0'),
-               'bench', {type_case},
+        SELECT md5(i::VARCHAR)[:32], s.id, 'bench', {type_case},
                DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER) - 10,
-               DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER), 'doc', NULL, 'b0', now()
-        FROM range({records}) t(i)
+               DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER), 'doc', NULL, 'b0', now(), s.sid
+        FROM range({records}) t(i) JOIN subjects s ON s.id = 'cn.uscc:' || lpad(({subject_no})::VARCHAR, 18, '0')
         {"" if clustered else "ORDER BY hash(i * 13)"}
     """)
-    con.execute(f"""
-        INSERT INTO subjects SELECT 'cn.uscc:' || lpad(i::VARCHAR, 18, '0'), 'cn.uscc', 'organisation', NULL
-        FROM range({subjects}) t(i)""")
-    con.execute(f"COPY (SELECT subject, type, decided FROM records) TO '{parquet}' (FORMAT parquet)")
-    con.close()
+    con.execute("CHECKPOINT")
 
 
-def hand_duckdb_sql() -> str:
+def hand_sql() -> str:
     points = " ".join(f"WHEN '{t}' THEN {p}" for t, (p, _) in TYPES.items())
-    validity = " ".join(f"WHEN '{t}' THEN {v}" for t, (_, v) in TYPES.items())
+    validity = " ".join(f"WHEN '{t}' THEN DATE '{AS_OF - timedelta(days=v)}'" for t, (_, v) in TYPES.items())
+    tiers = ("CASE WHEN score >= 1050 THEN 'AAA' WHEN score >= 1030 THEN 'AA' WHEN score >= 1000 THEN 'A' "
+             "WHEN score >= 800 THEN 'B' WHEN score >= 600 THEN 'C' ELSE 'D' END")
     return f"""
-        SELECT subject, score,
-               CASE WHEN score >= 1050 THEN 'AAA' WHEN score >= 1030 THEN 'AA' WHEN score >= 1000 THEN 'A'
-                    WHEN score >= 800 THEN 'B' WHEN score >= 600 THEN 'C' ELSE 'D' END AS tier, listed
-        FROM (SELECT subject, 1000 + sum(CASE type {points} ELSE 0 END) AS score,
-                     bool_or(type = '{LIST_TYPE}') AS listed
+        SELECT subject, score, {tiers} AS tier,
+               CASE WHEN since > DATE '{AS_OF - timedelta(days=LIST_DAYS)}' THEN since END AS since
+        FROM (SELECT subject, 1000 + coalesce(sum(CASE type {points} END), 0) AS score,
+                     max(decided) FILTER (WHERE type = '{LIST_TYPE}') AS since
               FROM records
-              WHERE decided <= DATE '{AS_OF}'
-                AND DATE '{AS_OF}' < decided + CAST(CASE type {validity} END AS INTEGER)
-              GROUP BY subject)
-    """
+              WHERE decided <= DATE '{AS_OF}' AND decided > CASE type {validity} END
+              GROUP BY subject)"""
 
 
-def run_hand_duckdb(db: Path) -> dict[str, float]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
+def _timed(con: object, sql: str, params: list[object] | None = None) -> float:
     t = time.perf_counter()
-    n = con.execute(f"SELECT count(*), sum(score) FROM ({hand_duckdb_sql()})").fetchone()
-    return {"seconds": time.perf_counter() - t, "rows": float(n[0] if n else 0)}
+    con.execute(sql, params)  # type: ignore[attr-defined]
+    return time.perf_counter() - t
 
 
-def run_polars(parquet: Path) -> dict[str, float]:
-    import polars as pl
+def round_query(store: object, sqls: list[str]) -> list[float]:
+    """Seconds of the hand query, then of each of ``sqls``: each materialised into a temporary table,
+    then dropped."""
+    con = store.connection  # type: ignore[attr-defined]
+    out = []
+    for sql in [hand_sql(), *sqls]:
+        out.append(_timed(con, f"CREATE TEMPORARY TABLE xy_q AS {sql}"))
+        con.execute("DROP TABLE xy_q")
+    return out
 
+
+def round_snapshot(store: object, lp: object) -> tuple[float, float]:
+    """(hand, xinyong) seconds for a stored snapshot; both runs' rows are deleted afterwards (bench only)."""
+    from xinyong.engines.plan import plan_run
+
+    con = store.connection  # type: ignore[attr-defined]
     t = time.perf_counter()
-    points = pl.col("type").replace_strict({k: v[0] for k, v in TYPES.items()}, default=0)
-    validity = pl.col("type").replace_strict({k: v[1] for k, v in TYPES.items()}, default=0)
-    as_of = pl.lit(AS_OF)
-    out = (
-        pl.scan_parquet(parquet)
-        .filter((pl.col("decided") <= as_of)
-                & ((as_of - pl.col("decided")).dt.total_days() < validity))
-        .group_by("subject")
-        .agg((1000 + points.sum()).alias("score"), (pl.col("type") == LIST_TYPE).any().alias("listed"))
-        .with_columns(pl.when(pl.col("score") >= 1050).then(pl.lit("AAA"))
-                      .when(pl.col("score") >= 1030).then(pl.lit("AA"))
-                      .when(pl.col("score") >= 1000).then(pl.lit("A"))
-                      .when(pl.col("score") >= 800).then(pl.lit("B"))
-                      .when(pl.col("score") >= 600).then(pl.lit("C")).otherwise(pl.lit("D")).alias("tier"))
-        .select(pl.len(), pl.col("score").sum())
-        .collect()
-    )
-    return {"seconds": time.perf_counter() - t, "rows": float(out.item(0, 0))}
-
-
-def run_xinyong(db: Path) -> dict[str, float]:
-    import duckdb
-
-    from xinyong.engines.duckdb_engine import run_assessment
-    from xinyong.policy.loader import load_policy
-
-    lp = load_policy(HERE / "policy.yaml")
-    con = duckdb.connect(str(db))
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE TEMPORARY TABLE xy_hand AS {hand_sql()}")
+    con.execute("INSERT INTO assessments SELECT 'hand', subject, score, tier FROM xy_hand")
+    con.execute(f"INSERT INTO listings SELECT 'hand', subject, 'bench_black', 'black', since, "
+                f"since + {LIST_DAYS} FROM xy_hand WHERE since IS NOT NULL")
+    con.execute("DROP TABLE xy_hand")
+    con.execute("COMMIT")
+    hand = time.perf_counter() - t
+    q = plan_run(lp, AS_OF, "duckdb", amended=False, unique_ids=True, run="ours")  # type: ignore[arg-type]
     t = time.perf_counter()
-    # as the registry runs it: record ids are unique in the store (the generator's md5 ids are)
-    summary = run_assessment(con, lp, AS_OF, "bench-run", unique_ids=True)
-    seconds = time.perf_counter() - t
-    con.execute("DELETE FROM assessments WHERE run = 'bench-run'")  # bench database only
-    con.execute("DELETE FROM listings WHERE run = 'bench-run'")
-    con.execute("DELETE FROM assessment_runs WHERE run = 'bench-run'")
-    return {"seconds": seconds, "rows": float(summary.subjects)}
+    store.write_run(q)  # type: ignore[attr-defined]
+    ours = time.perf_counter() - t
+    for table in ("assessments", "listings", "assessment_runs"):
+        con.execute(f"DELETE FROM {table} WHERE run IN ('hand', 'ours')")
+    return hand, ours
 
 
-def run_xinyong_query(db: Path) -> dict[str, float]:
-    """The compiled query alone, result aggregated like the hand-written one (nothing stored)."""
-    import duckdb
-
-    from xinyong.engines.compiler import compile_policy
-    from xinyong.policy.loader import load_policy
-
-    cp = compile_policy(load_policy(HERE / "policy.yaml"), "duckdb", dedupe=False)
-    con = duckdb.connect(str(db), read_only=True)
-    t = time.perf_counter()
-    n = con.execute(f"SELECT count(*), sum(score) FROM ({cp.assessment_sql(AS_OF, pretty=False)})").fetchone()
-    return {"seconds": time.perf_counter() - t, "rows": float(n[0] if n else 0)}
+def check_equal(store: object, q: object) -> None:
+    """The two queries agree on every subject with records (the hand query knows no others)."""
+    con = store.connection  # type: ignore[attr-defined]
+    column = next(iter(q.lists.values()))  # type: ignore[attr-defined]
+    diff = con.execute(f"""
+        WITH ours AS ({q.assessed_sql}), hand AS ({hand_sql()})
+        SELECT count(*) FROM hand h LEFT JOIN ours o USING (subject)
+        WHERE o.subject IS NULL OR o.score <> h.score OR o.tier <> h.tier
+           OR o.{column} IS DISTINCT FROM h.since""").fetchone()  # type: ignore[attr-defined]
+    print(f"hand-written and compiled results differ on {diff[0]} subjects")
 
 
-CONTENDERS = {"duckdb-hand": run_hand_duckdb, "polars-hand": run_polars, "xinyong-query": run_xinyong_query,
-              "xinyong": run_xinyong}
-
-
-def child(name: str, path: Path) -> None:
-    result = CONTENDERS[name](path)
-    result["peak_rss_mb"] = _peak_rss_mb()
-    print(json.dumps(result))
+def summary(name: str, pairs: list[tuple[float, float]]) -> None:
+    ratios = [ours / hand for hand, ours in pairs]
+    rounds = "  ".join(f"{h:.2f}/{o:.2f}" for h, o in pairs)
+    print(f"{name:<14} hand/contender s per round: {rounds}")
+    print(f"{name:<14} ratio contender/hand: median {statistics.median(ratios):.2f} "
+          f"(min {min(ratios):.2f}, max {max(ratios):.2f}; {len(ratios)} rounds)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=lambda s: int(s.replace("_", "")), default=10_000_000)
     ap.add_argument("--subjects", type=lambda s: int(s.replace("_", "")), default=None)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--clustered", action="store_true", help="store records clustered by subject")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per contender; the best is reported")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--no-snapshot", action="store_true", help="time the query only")
     args = ap.parse_args()
-    if args.child:
-        child(args.child[0], Path(args.child[1]))
-        return
+    sys.path.insert(0, str(ROOT / "src"))
+    from xinyong.engines.compiler import compile_policy
+    from xinyong.engines.plan import plan_run
+    from xinyong.policy.loader import load_policy
+    from xinyong.store.duckdb_store import DuckDBStore
+
+    lp = load_policy(HERE / "policy.yaml")
+    for rt in lp.catalogue.record_types:
+        if rt.id in TYPES and TYPES[rt.id][1] != rt.default_validity_days:
+            raise SystemExit(f"TYPES is out of date: {rt.id} is valid {rt.default_validity_days} days")
     subjects = args.subjects or max(1, args.records // 10)
-    with tempfile.TemporaryDirectory(prefix="xinyong-bench-") as tmp:
-        db, parquet = Path(tmp) / "bench.duckdb", Path(tmp) / "records.parquet"
+    with tempfile.TemporaryDirectory(prefix="xinyong-bench-") as tmp, \
+            DuckDBStore.open(Path(tmp) / "bench.duckdb") as store:
         t = time.perf_counter()
-        generate(db, parquet, args.records, subjects, args.clustered)
-        raw_mb = _raw_columns_mb(parquet)
-        print(f"data: {args.records:,} records, {subjects:,} subjects"
-              f"{' (clustered)' if args.clustered else ''}, generated in {time.perf_counter() - t:.1f} s;"
-              f" raw columns {raw_mb:.0f} MB")
-        results: dict[str, dict[str, float]] = {}
-        for name in CONTENDERS:
-            runs = []
-            for _ in range(args.repeat):
-                target = parquet if name == "polars-hand" else db
-                out = subprocess.run([sys.executable, __file__, "--child", name, str(target)],
-                                     capture_output=True, text=True, check=True)
-                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            results[name] = min(runs, key=lambda r: r["seconds"])
-    base_d, base_p = results["duckdb-hand"]["seconds"], results["polars-hand"]["seconds"]
-    print(f"{'contender':<14}{'seconds':>9}{'vs duckdb':>11}{'vs polars':>11}{'peak RSS MB':>13}"
-          f"{'RSS/raw':>9}{'records/s':>14}")
-    for name, r in results.items():
-        secs, rss = r["seconds"], r["peak_rss_mb"]
-        print(f"{name:<14}{secs:>9.2f}{secs / base_d:>11.2f}{secs / base_p:>11.2f}{rss:>13.0f}"
-              f"{rss / raw_mb:>9.2f}{args.records / secs:>14,.0f}")
-    print("targets: xinyong vs duckdb <= 1.0, vs polars <= 1.5, RSS/raw <= 1.5")
-    print("xinyong-query is the compiled query alone; xinyong is `evaluate`: the query, the snapshot stored "
-          "(assessments, listings, run row) and committed")
-
-
-def _peak_rss_mb() -> float:
-    """This process's high-water RSS. ``ru_maxrss`` would do, but Linux keeps it across exec, so a child
-    would report its parent's peak (the data generation); ``VmHWM`` belongs to the new address space."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _raw_columns_mb(parquet: Path) -> float:
-    import pyarrow.parquet as pq
-
-    return float(pq.read_table(parquet).nbytes) / 2**20
+        generate(store, args.records, subjects, args.clustered)
+        print(f"data: {args.records:,} records, {subjects:,} subjects{' (clustered)' if args.clustered else ''}, "
+              f"generated in {time.perf_counter() - t:.1f} s")
+        q = plan_run(lp, AS_OF, "duckdb", amended=False, unique_ids=True)
+        # the same query grouped by the text subject, as before subject numbers (migration 011)
+        text = compile_policy(lp, "duckdb", dedupe=False, amendments=None).assessment_sql(AS_OF, pretty=False)
+        check_equal(store, q)
+        round_query(store, [q.assessed_sql])  # warm-up (file pages into memory), not counted
+        queries, snapshots = [], []
+        for _ in range(args.rounds):
+            queries.append(round_query(store, [q.assessed_sql, text]))
+            if not args.no_snapshot:
+                snapshots.append(round_snapshot(store, lp))
+    summary("query", [(r[0], r[1]) for r in queries])
+    summary("query text-key", [(r[0], r[2]) for r in queries])
+    if snapshots:
+        summary("snapshot", snapshots)
+    print("target: xinyong/hand <= 1.0")
 
 
 if __name__ == "__main__":

@@ -1,25 +1,35 @@
-"""Benchmark: bulk ingest of Parquet (validated, deduplicated, audited) against a plain INSERT.
+"""Benchmark: validated bulk ingest (CSV, Parquet, JSON Lines) against plain DuckDB loads, alternating.
 
-Usage: python bench/ingest.py [--records 2_000_000] [--subjects N] [--batch-rows N] [--keep DIR]
+Usage: python bench/ingest.py [--records 1_000_000] [--subjects N] [--rounds 5] [--formats csv,parquet,jsonl]
+                              [--batch-rows N] [--keep DIR] [--before SRC_DIR]
 
-Generates ``records`` valid records (``xinyong.lab.bulk``; the court enforcement types, so that one
-source submits the whole file) into Parquet, then in the same run times:
+Generates ``records`` valid records (``xinyong.lab.bulk``; the court enforcement types, so one source
+submits the whole file) as Parquet, and the same rows as CSV and JSON Lines. Then, per round and per
+format, one after the other (A B A B …), each into a fresh store file:
 
-- ``plain``: ``INSERT INTO records SELECT <sha256 id>, … FROM read_parquet(…)`` into a fresh store, no
-  validation, no dedup, no subjects, no audit (the floor for what DuckDB does with the same bytes);
-- ``ingest``: ``xinyong.service.ingest.ingest_files`` into a fresh store (``RecordValidator`` in its own
-  in-memory DuckDB, then the store's ``append_checked``);
+- ``load``: ``CREATE TABLE … AS SELECT * FROM read_csv/read_parquet/read_json(…)`` — DuckDB reading the
+  file into a table, nothing else (the issue's reference);
+- ``plain``: ``INSERT INTO records SELECT <sha256 content id>, … FROM read_…(…)`` — the same rows and
+  ids into the store's ``records`` table (its index included), no validation, dedup, subjects or audit:
+  the floor for what the store's schema and the content-id definition cost;
+- ``ingest``: ``xinyong.service.ingest.ingest_files`` (what ``xinyong ingest`` runs: every check, rejects,
+  dedup, subjects, one audit entry and one transaction per batch);
 - ``rerun``: the same file again into that store (every row a duplicate).
 
-Prints rows/s and the ratio to ``plain``. Nothing here is asserted: figures are for the changelog.
+Prints, per format and contender, the median rows/s and the median of the per-round ratios to ``load``
+and to ``plain`` with min–max, for wall time and again for CPU time (every thread of the process; the
+steadier figure when other jobs share the cores). Nothing here is asserted: figures are for the changelog.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -27,34 +37,92 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = date(2025, 1, 1)
 SOURCE = "court.enforcement"
+COLUMNS = ("{'subject': 'VARCHAR', 'type': 'VARCHAR', 'occurred': 'DATE', 'decided': 'DATE', "
+           "'document': 'VARCHAR', 'amount': 'DECIMAL(18, 2)', 'source': 'VARCHAR'}")
+SUFFIX = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 
 
-def generate(path: Path, records: int, subjects: int) -> None:
+def generate(work: Path, records: int, subjects: int) -> dict[str, Path]:
+    import duckdb
+
     from xinyong.lab.bulk import generate_bulk_records
     from xinyong.policy.loader import load_catalogue
 
-    cat = load_catalogue(ROOT / "policies" / "catalogue.yaml")[0]
-    types = list(cat.source(SOURCE).may_submit)
-    generate_bulk_records(path, records=records, subjects=subjects, seed=1, as_of=AS_OF, types=types,
-                          catalogue=cat)
+    paths = {f: work / f"records{s}" for f, s in SUFFIX.items()}
+    if not paths["parquet"].exists():
+        cat = load_catalogue(ROOT / "policies" / "catalogue.yaml")[0]
+        types = list(cat.source(SOURCE).may_submit)
+        generate_bulk_records(paths["parquet"], records=records, subjects=subjects, seed=1, as_of=AS_OF,
+                              types=types, catalogue=cat)
+    con = duckdb.connect()
+    cols = "subject, type, occurred, decided, document, amount, source"
+    if not paths["csv"].exists():
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{paths['parquet']}')) TO '{paths['csv']}' "
+                    "(FORMAT csv, HEADER true)")
+    if not paths["jsonl"].exists():
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{paths['parquet']}')) TO '{paths['jsonl']}' "
+                    "(FORMAT json)")
+    con.close()
+    return paths
 
 
-def plain(db: Path, parquet: Path) -> float:
-    """The floor: the same rows and the same id, straight into ``records``."""
+def scan(fmt: str, path: Path) -> str:
+    if fmt == "csv":
+        return f"read_csv('{path}', header = true, auto_detect = false, columns = {COLUMNS})"
+    if fmt == "jsonl":
+        return f"read_json('{path}', format = 'newline_delimited', columns = {COLUMNS})"
+    return f"read_parquet('{path}')"
+
+
+def fresh(db: Path) -> Path:
+    db.unlink(missing_ok=True)
+    Path(f"{db}.wal").unlink(missing_ok=True)
+    return db
+
+
+def clock() -> tuple[float, float]:
+    """(wall, CPU of every thread of this process): on a shared machine the CPU seconds are the steadier."""
+    return time.perf_counter(), time.process_time()
+
+
+def since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = clock()
+    return wall - start[0], cpu - start[1]
+
+
+def load(db: Path, fmt: str, path: Path) -> tuple[float, float]:
+    """DuckDB reading the file into a table of its own."""
+    import duckdb
+
+    con = duckdb.connect(str(fresh(db)))
+    started = clock()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM {scan(fmt, path)}")
+    con.execute("CHECKPOINT")
+    seconds = since(started)
+    con.close()
+    return seconds
+
+
+def plain(db: Path, fmt: str, path: Path) -> tuple[float, float]:
+    """The same rows and the same content id, straight into the store's ``records``."""
     from xinyong.store.duckdb_store import DuckDBStore
 
-    with DuckDBStore.open(db) as store:
+    with DuckDBStore.open(fresh(db)) as store:
         con = store.connection
-        started = time.perf_counter()
+        has_sid = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'records' "
+                              "AND column_name = 'sid'").fetchone()
+        sid = ", 0" if has_sid and has_sid[0] else ""  # the subject number column (migration 011)
+        started = clock()
         con.execute(
             "INSERT INTO records SELECT substr(sha256(concat_ws(chr(31), subject, source, type, "
             "CAST(occurred AS VARCHAR), CAST(decided AS VARCHAR), document, "
             "coalesce(CAST(amount AS VARCHAR), ''))), 1, 32), subject, source, type, occurred, decided, "
-            "document, amount, 'plain', now()::TIMESTAMP FROM read_parquet(?)", [str(parquet)])
-        return time.perf_counter() - started
+            f"document, amount, 'plain', now()::TIMESTAMP{sid} FROM {scan(fmt, path)}")
+        con.execute("CHECKPOINT")
+        return since(started)
 
 
-def ingest(db: Path, parquet: Path, batch_rows: int | None) -> tuple[float, int, int, int]:
+def ingest(db: Path, path: Path, batch_rows: int | None) -> tuple[tuple[float, float], int, int, int]:
     from xinyong.model.identifiers import default_schemes
     from xinyong.policy.loader import load_catalogue
     from xinyong.service.ingest import DEFAULT_BATCH_ROWS, ingest_files
@@ -62,46 +130,79 @@ def ingest(db: Path, parquet: Path, batch_rows: int | None) -> tuple[float, int,
 
     cat = load_catalogue(ROOT / "policies" / "catalogue.yaml")[0]
     with DuckDBStore.open(db) as store:
-        started = time.perf_counter()
-        s = ingest_files(store, [parquet], SOURCE, cat, default_schemes(), AS_OF,
+        started = clock()
+        s = ingest_files(store, [path], SOURCE, cat, default_schemes(), AS_OF,
                          batch_rows=batch_rows or DEFAULT_BATCH_ROWS, write_reports=False)
-        return time.perf_counter() - started, s.accepted, s.duplicates, s.rejected
+        store.connection.execute("CHECKPOINT")
+        return since(started), s.accepted, s.duplicates, s.rejected
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--records", type=lambda s: int(s.replace("_", "")), default=2_000_000)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=lambda s: int(s.replace("_", "")), default=1_000_000)
     ap.add_argument("--subjects", type=lambda s: int(s.replace("_", "")), default=0,
                     help="default: records / 10")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--formats", default="csv,parquet,jsonl")
     ap.add_argument("--batch-rows", type=lambda s: int(s.replace("_", "")), default=None)
     ap.add_argument("--keep", type=Path, default=None, help="work directory to keep (default: temp)")
+    ap.add_argument("--before", type=Path, default=None,
+                    help="another source tree (e.g. `git archive HEAD src`): its ingest is timed too, as `before`")
+    ap.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree timed as `ingest`")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:  # --before: ingest with the other tree's code, in a process of its own
+        sys.path.insert(0, args.child[0])
+        (wall, cpu), new, dup, rej = ingest(Path(args.child[1]), Path(args.child[2]), args.batch_rows)
+        print(wall, cpu, new, dup, rej)
+        return
     sys.path.insert(0, str(ROOT / "src"))
     subjects = args.subjects or max(args.records // 10, 1)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    n = args.records
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        parquet = work / "records.parquet"
-        if not parquet.exists():
-            t = time.perf_counter()
-            generate(parquet, args.records, subjects)
-            print(f"generated {args.records:,} records / {subjects:,} subjects in "
-                  f"{time.perf_counter() - t:.1f} s -> {parquet}")
-        for name in ("plain.duckdb", "ingest.duckdb"):
-            (work / name).unlink(missing_ok=True)
-            Path(f"{work / name}.wal").unlink(missing_ok=True)
-        n = args.records
-        base = plain(work / "plain.duckdb", parquet)
-        first, acc1, dup1, rej1 = ingest(work / "ingest.duckdb", parquet, args.batch_rows)
-        second, acc2, dup2, rej2 = ingest(work / "ingest.duckdb", parquet, args.batch_rows)
-
-    def line(name: str, secs: float, extra: str = "") -> str:
-        return (f"{name:<8} {secs:7.2f} s  {n / secs / 1e6:6.2f} M rows/s  x{secs / base:5.2f} of plain"
-                f"{extra}")
-
-    print(line("plain", base))
-    print(line("ingest", first, f"  (new {acc1:,}, duplicates {dup1:,}, rejected {rej1:,})"))
-    print(line("rerun", second, f"  (new {acc2:,}, duplicates {dup2:,}, rejected {rej2:,})"))
+        t = time.perf_counter()
+        paths = generate(work, n, subjects)
+        print(f"data: {n:,} records / {subjects:,} subjects, ready in {time.perf_counter() - t:.1f} s ({work})")
+        for r in range(args.rounds):
+            for fmt in formats:
+                runs: list[tuple[str, Callable[[], tuple[float, float]]]] = [
+                    ("load", lambda fmt=fmt: load(work / "load.duckdb", fmt, paths[fmt])),
+                    ("plain", lambda fmt=fmt: plain(work / "plain.duckdb", fmt, paths[fmt])),
+                ]
+                for name, run in runs:
+                    times.setdefault((fmt, name), []).append(run())
+                # each ingest in a process of its own, as `xinyong ingest` runs (per-process caches count)
+                trees = [("before", args.before)] if args.before else []
+                for label, src in [*trees, ("ingest", args.src)]:
+                    db = fresh(work / f"{label}.duckdb")
+                    for name in (label, f"{label}-rerun" if label == "before" else "rerun"):
+                        out = subprocess.run([sys.executable, __file__, "--child", str(src), str(db),
+                                              str(paths[fmt])], capture_output=True, text=True, check=True)
+                        wall, cpu, new, dup, rej = out.stdout.strip().splitlines()[-1].split()
+                        times.setdefault((fmt, name), []).append((float(wall), float(cpu)))
+                        if r == 0:
+                            print(f"{fmt} {name}: new {int(new):,}, duplicates {int(dup):,}, rejected {int(rej):,}")
+            print(f"round {r + 1}: " + "  ".join(f"{f}/{k} {v[-1][0]:.2f}s" for (f, k), v in times.items()),
+                  flush=True)
+    for i, what in ((0, "wall"), (1, "CPU (all threads)")):
+        print(f"\n{what}: {'format':<8}{'contender':<13}{'M rows/s':>9}   {'x of load (min-max)':<22}"
+              f"{'x of plain (min-max)':<22}")
+        for fmt in formats:
+            for name in ("load", "plain", "before", "before-rerun", "ingest", "rerun"):
+                if (fmt, name) not in times:
+                    continue
+                secs = [t[i] for t in times[(fmt, name)]]
+                cells = []
+                for base in ("load", "plain"):
+                    ratios = [a / b[i] for a, b in zip(secs, times[(fmt, base)], strict=True)]
+                    cells.append(f"{statistics.median(ratios):5.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
+                print(f"{'':<{len(what) + 2}}{fmt:<8}{name:<13}{n / statistics.median(secs) / 1e6:9.2f}   "
+                      f"{cells[0]:<22}{cells[1]:<22}")
+    print("target: ingest >= 1 M rows/s for csv and parquet, >= 0.5 M rows/s for jsonl")
 
 
 if __name__ == "__main__":

@@ -61,14 +61,16 @@ def generate(db: Path, records: int) -> None:
         con: Any = store.connection  # type: ignore[attr-defined]
         type_case = (f"CASE hash(i * 7) % {len(TYPES)} "
                      + " ".join(f"WHEN {k} THEN '{t}'" for k, t in enumerate(TYPES)) + " END")
+        con.execute(f"""INSERT INTO subjects (id, scheme, kind) SELECT 'cn.uscc:' || lpad(i::VARCHAR, 18, '0'),
+                        'cn.uscc', 'organisation' FROM range({subjects}) t(i)""")
+        # records carry their subject's number (migration 011), as the ingest writes them
         con.execute(f"""
             INSERT INTO records
-            SELECT md5(i::VARCHAR)[:32], 'cn.uscc:' || lpad((i % {subjects})::VARCHAR, 18, '0'), 'bench',
+            SELECT md5(i::VARCHAR)[:32], s.id, 'bench',
                    {type_case}, DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER) - 10,
-                   DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER), 'doc', NULL, 'b0', now()
-            FROM range({records}) t(i) ORDER BY hash(i * 13)""")
-        con.execute(f"""INSERT INTO subjects SELECT 'cn.uscc:' || lpad(i::VARCHAR, 18, '0'), 'cn.uscc',
-                        'organisation', NULL FROM range({subjects}) t(i)""")
+                   DATE '{AS_OF}' - CAST(hash(i) % 1500 AS INTEGER), 'doc', NULL, 'b0', now(), s.sid
+            FROM range({records}) t(i) JOIN subjects s ON s.id = 'cn.uscc:' || lpad((i % {subjects})::VARCHAR, 18, '0')
+            ORDER BY hash(i * 13)""")
         con.execute("CHECKPOINT")
 
 

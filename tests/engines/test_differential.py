@@ -138,6 +138,8 @@ def populations(draw: st.DrawFn, lp: LoadedPolicy) -> tuple[list[Record], list[A
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     c = duckdb.connect(":memory:")
     c.execute(MIGRATION.read_text(encoding="utf-8"))
+    # the integer subject keys of migration 011, so the store's grouping is held equal too
+    c.execute("ALTER TABLE subjects ADD COLUMN sid BIGINT; ALTER TABLE records ADD COLUMN sid BIGINT")
     yield c
     c.close()
 
@@ -167,9 +169,11 @@ def load(con: duckdb.DuckDBPyConnection, records: list[Record], amendments: list
     con.register("new_subjects", subjects)
     con.register("new_records", recs)
     con.register("new_amendments", amends)
-    con.execute("INSERT INTO subjects SELECT id, scheme, kind, NULL FROM new_subjects")
-    con.execute("INSERT INTO records SELECT id, subject, source, type, occurred, decided, document, "
-                "amount, 'batch', TIMESTAMP '2027-01-01' FROM new_records")
+    con.execute("INSERT INTO subjects SELECT id, scheme, kind, NULL, 10 * row_number() OVER () FROM new_subjects")
+    # a record about an unregistered subject gets a number no subject has (a store never writes one)
+    con.execute("INSERT INTO records SELECT r.id, r.subject, source, type, occurred, decided, document, "
+                "amount, 'batch', TIMESTAMP '2027-01-01', coalesce(s.sid, 7) FROM new_records r "
+                "LEFT JOIN subjects s ON s.id = r.subject")
     con.execute("INSERT INTO amendments SELECT id, record, kind, effective, reason, document, amount, "
                 "TIMESTAMP '2027-01-01' FROM new_amendments")
     for name in ("new_subjects", "new_records", "new_amendments"):
@@ -216,6 +220,9 @@ def test_sql_equals_reference(path: Path, con: duckdb.DuckDBPyConnection) -> Non
         # the registry's path: ids stored once, so the query reads the records without DISTINCT
         load(con, list({r.id: r for r in records}.values()), amendments)
         assert evaluate_sql_for_subjects(con, compile_policy(lp, dedupe=False), as_of) == expected
+        # the store's path: grouped by the integer subject number
+        keyed = compile_policy(lp, dedupe=False, subject_key="sid")
+        assert evaluate_sql_for_subjects(con, keyed, as_of) == expected
 
     check()
 

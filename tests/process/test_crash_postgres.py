@@ -5,11 +5,8 @@ case is in tests/service/test_ingest.py)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -24,24 +21,8 @@ from xinyong.model.identifiers import org_code_check_char
 from xinyong.store import open_store
 
 from ..conftest import Stores
+from ..helpers.server import free_port, ingest_child, serve, stop, wait_ready
 from ..web.conftest import AS_OF, ROOT, auth, build_store, make_keys
-from ..web.test_audit_and_server import _free_port
-from ..web.test_workers import _ready
-
-_CHILD = textwrap.dedent("""
-    import sys
-    from datetime import date
-    from pathlib import Path
-    from xinyong.model.identifiers import default_schemes
-    from xinyong.policy.loader import load_catalogue
-    from xinyong.service.ingest import ingest_files
-    from xinyong.store import open_store
-    cat = load_catalogue(Path(sys.argv[3]))[0]
-    store = open_store(sys.argv[1])
-    ingest_files(store, [Path(sys.argv[2])], "tax.bureau", cat, default_schemes(), date(2025, 1, 1),
-                 batch_rows=5_000, progress=lambda p: print(p.rows_read, flush=True), write_reports=False)
-    print("done", flush=True)
-""")
 
 
 def _orgs(n: int) -> list[str]:
@@ -73,8 +54,7 @@ def test_sigkill_mid_ingest_on_postgres_leaves_whole_batches(stores: Stores, tmp
 
     with open_store(url) as s:
         Registry(s, actor="office").publish([ROOT / "policies"])
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, url, str(data), str(ROOT / "policies/catalogue.yaml")],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(ingest_child(url, data, 5_000), stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     seen = 0
     for _line in child.stdout:
@@ -91,8 +71,7 @@ def test_sigkill_mid_ingest_on_postgres_leaves_whole_batches(stores: Stores, tmp
         assert batches and all(audited.get(b) == c for b, c in batches.items())
         assert sum(batches.values()) % 5_000 == 0 and sum(batches.values()) < n
         assert verify(s.audit_entries()).ok
-    rerun = subprocess.run([sys.executable, "-c", _CHILD, url, str(data), str(ROOT / "policies/catalogue.yaml")],
-                           capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(ingest_child(url, data, 5_000), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     with open_store(url) as s:
         assert s.record_count() == n and verify(s.audit_entries()).ok
@@ -105,14 +84,12 @@ def test_sigkill_of_a_worker_under_writes_loses_no_acknowledged_write(stores: St
     store = build_store(url)
     keys = make_keys(store)
     store.close()
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "xinyong", "serve", "--db", url, "--port", str(port),
-                             "--as-of", AS_OF.isoformat()], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    port = free_port()
+    proc = serve(url, port, "--as-of", AS_OF.isoformat())
     base, acked = f"http://127.0.0.1:{port}", []
     subjects = [f"cn.uscc:{s}" for s in _orgs(40)]
     try:
-        _ready(proc, base)
+        wait_ready(proc, base)
         with httpx.Client(base_url=base, timeout=10) as c:
             for i in range(40):
                 row = {"subject": subjects[i], "type": "court.refuse_perform", "occurred": "2025-11-01",
@@ -123,8 +100,7 @@ def test_sigkill_of_a_worker_under_writes_loses_no_acknowledged_write(stores: St
                 c.post("/v1/decisions", json={"subject": subjects[i], "action": "transport.flight.purchase",
                                               "purpose": "t"}, headers=auth(keys["airline"]))
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        stop(proc, signal.SIGKILL)
     with open_store(url) as s:
         assert set(acked) <= {r[0] for r in s._query("SELECT id FROM records")}
         assert verify(s.audit_entries()).ok

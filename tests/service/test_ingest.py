@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
-import sys
-import textwrap
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from stdnum.cn import uscc
+from tests.helpers.server import ingest_child
 
 from xinyong.audit import verify
 from xinyong.model.catalogue import Catalogue
@@ -149,30 +147,12 @@ def _big_parquet(path: Path, n: int) -> None:
     }), path, row_group_size=5_000)
 
 
-_CHILD = textwrap.dedent("""
-    import sys
-    from datetime import date
-    from pathlib import Path
-    from xinyong.model.identifiers import default_schemes
-    from xinyong.policy.loader import load_catalogue
-    from xinyong.service.ingest import ingest_files
-    from xinyong.store.duckdb_store import DuckDBStore
-    cat = load_catalogue(Path(sys.argv[3]))[0]
-    store = DuckDBStore.open(sys.argv[1])
-    ingest_files(store, [Path(sys.argv[2])], "tax.bureau", cat, default_schemes(), date(2025, 1, 1),
-                 batch_rows=10_000, progress=lambda p: print(p.rows_read, flush=True))
-    print("done", flush=True)
-""")
-
-
 @pytest.mark.slow
 def test_sigkill_mid_ingest_leaves_whole_batches(tmp_path: Path, catalogue: Catalogue) -> None:
     n = 200_000
     data, db = tmp_path / "big.parquet", tmp_path / "x.duckdb"
     _big_parquet(data, n)
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(db), str(data),
-                              str(ROOT / "policies" / "catalogue.yaml")],
-                             stdout=subprocess.PIPE, text=True, env={**os.environ})
+    child = subprocess.Popen(ingest_child(db, data, 10_000), stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     seen = 0
     for _line in child.stdout:

@@ -28,6 +28,7 @@ from xinyong.store.identifier_sql import (
     compact_keys,
     ric_ok_sql,
     ric_regions,
+    ric_regions_by_info,
     uscc_ok_sql,
 )
 
@@ -170,3 +171,8 @@ def test_compact_keys_equal_the_registry_on_every_value_it_decides(randoms: list
         expected = _per_value(text)
         assert key == expected, text
         assert k == (0 if expected is None else 1 if expected.startswith("cn.uscc:") else 2)
+
+
+def test_region_table_shortcut_equals_numdb_info_walk() -> None:
+    """The per-province merge gives exactly what one ``NumDB.info`` call per code gives."""
+    assert ric_regions() == ric_regions_by_info()

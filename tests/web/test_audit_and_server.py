@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from tests.web.conftest import AS_OF, CLEAN, DEBTOR, FLIGHT, ROOT, World, auth, build_store, make_keys
+from tests.helpers.server import free_port, serve, wait_ready
+from tests.web.conftest import AS_OF, CLEAN, DEBTOR, FLIGHT, World, auth, build_store, make_keys
 
 from xinyong.audit import verify
 from xinyong.service.auditlog import AuditBuffer
@@ -58,33 +56,16 @@ def test_the_flusher_appends_within_its_interval(world: World) -> None:
     assert verify(world.store.audit_entries()).ok
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_real_uvicorn_process_serves_and_flushes_on_sigterm(tmp_path: Path) -> None:
     db = tmp_path / "served.duckdb"
     store = build_store(db)
     keys = make_keys(store)
     store.close()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "xinyong", "serve", "--db", str(db), "--port", str(port), "--as-of", AS_OF.isoformat()],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+    port = free_port()
+    proc = serve(db, port, "--as-of", AS_OF.isoformat(), stdout=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+        wait_ready(proc, base, timeout=60)
         with httpx.Client(base_url=base, timeout=5) as c:
             deny = c.post("/v1/decisions", json={"subject": DEBTOR, "action": FLIGHT, "purpose": "ticket sale"},
                           headers=auth(keys["airline"]))

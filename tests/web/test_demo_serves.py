@@ -13,15 +13,15 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.helpers.server import free_port, wait_ready
 from tests.web.conftest import ROOT
-from tests.web.test_audit_and_server import _free_port
 
 from xinyong.audit import verify
 from xinyong.store import open_store
 
 
 def test_the_demo_serves_with_ready_keys_and_curl_lines(tmp_path: Path) -> None:
-    db, port = tmp_path / "demo.duckdb", _free_port()
+    db, port = tmp_path / "demo.duckdb", free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "xinyong", "demo", "--db", str(db), "--subjects", "2000", "--port", str(port),
          "--policies", str(ROOT / "policies")],
@@ -38,14 +38,7 @@ def test_the_demo_serves_with_ready_keys_and_curl_lines(tmp_path: Path) -> None:
         key = re.findall(r"xy_\S+", next(ln for ln in lines if ln.startswith("airline")))[0]
         asks = [json.loads(re.findall(r"-d '(\{.*\})'", ln)[0]) for ln in lines if "/v1/decisions" in ln]
         base = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_ready(proc, base, timeout=max(1.0, deadline - time.monotonic()))
         answers = [httpx.post(f"{base}/v1/decisions", json=a, headers={"Authorization": f"Bearer {key}"},
                               timeout=5).json() for a in asks]
         assert answers[0]["effect"] == "deny" and answers[0]["legal_basis"]

@@ -21,30 +21,14 @@ from xinyong.model.errors import StoreBusy
 from xinyong.store import open_store
 
 from ..conftest import Stores
+from ..helpers.server import free_port, serve, wait_ready
 from .conftest import AS_OF, FLIGHT, ROOT, auth, build_store, make_keys
-from .test_audit_and_server import _free_port
 
 OTHER = "cn.ric:110105198001010016"
 
 
 def _serve(db: str, port: int, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "xinyong", "serve", "--db", db, "--port", str(port), "--as-of", AS_OF.isoformat(),
-         *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"})
-
-
-def _ready(proc: subprocess.Popen[str], base: str) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.2)
+    return serve(db, port, "--as-of", AS_OF.isoformat(), *extra, stdout=subprocess.PIPE)
 
 
 def test_two_workers_on_postgres_see_each_others_writes(stores: Stores) -> None:
@@ -54,11 +38,11 @@ def test_two_workers_on_postgres_see_each_others_writes(stores: Stores) -> None:
     store = build_store(url)
     keys = make_keys(store)
     store.close()
-    port = _free_port()
+    port = free_port()
     proc = _serve(url, port, "--workers", "2")
     base = f"http://127.0.0.1:{port}"
     try:
-        _ready(proc, base)
+        wait_ready(proc, base)
         row = {"subject": OTHER, "type": "court.refuse_perform", "occurred": "2025-11-01",
                "decided": "2026-01-10", "document": "(2026) Jing 0105 Zhi 77"}
         with httpx.Client(base_url=base, timeout=10) as c:

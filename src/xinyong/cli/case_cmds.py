@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,20 +18,10 @@ from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, p
 from xinyong.cli.output import console, print_json
 from xinyong.cli.registry_cmds import open_registry
 from xinyong.cli.render import esc, print_table
-from xinyong.model.case import CaseStatus, CaseView
-from xinyong.service.cases import CaseService
-from xinyong.service.notices import (
-    NoticeSender,
-    NoticeService,
-    OutboxSender,
-    WebhookSender,
-    for_channel,
-    notice_json,
-    ordered,
-    webhook_secret,
-)
-from xinyong.service.publication import public_page
-from xinyong.service.status import subject_status
+
+if TYPE_CHECKING:
+    from xinyong.model.case import CaseView
+    from xinyong.service.notices import NoticeSender
 
 cases_app = typer.Typer(help="Cases: objections, appeals and repair applications.", no_args_is_help=True)
 repair_app = typer.Typer(help="Credit repair: eligibility and applications.", no_args_is_help=True)
@@ -70,6 +60,7 @@ def cases_list(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """Cases with their status and deadline as of --as-of (overdue ones marked)."""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         views = [v for v in CaseService(reg).cases(subject) if v.case.filed <= day]
@@ -93,6 +84,7 @@ def cases_show(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """One case: what was asked, by whom, the deadline, and every decision with its reasons."""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         view = CaseService(reg).case(case_id)
@@ -105,7 +97,7 @@ def cases_show(
 @cases_app.command("decide")
 def cases_decide(
     case_id: Annotated[str, typer.Argument(help="Case id.")],
-    outcome: Annotated[CaseStatus, typer.Option("--outcome", help="upheld | rejected (objection, appeal); "
+    outcome: Annotated[str, typer.Option("--outcome", help="upheld | rejected (objection, appeal); "
                                                                   "granted | refused (repair).")],
     reasons: Annotated[str, typer.Option("--reasons", help="The reasons (required).")],
     amount: Annotated[str | None, typer.Option("--amount", help="Upholding an objection to an amount: "
@@ -114,13 +106,21 @@ def cases_decide(
 ) -> None:
     """Decide a case as reviewer --actor. Upheld objections annul (or correct) records and granted repairs
     end them, from the decision date; the subject gets a notice with the reasons."""
+    from xinyong.model.case import CaseStatus
+    from xinyong.service.cases import CaseService
+
+    try:
+        status = CaseStatus(outcome)
+    except ValueError:
+        raise typer.BadParameter(f"{outcome!r} is not an outcome; choose one of upheld, rejected, granted, "
+                                 "refused", param_hint="--outcome") from None
     day = parse_as_of(as_of)
     try:
         corrected = None if amount is None else Decimal(amount)
     except InvalidOperation:
         raise typer.BadParameter(f"{amount!r} is not an amount", param_hint="--amount") from None
     with open_registry(db, actor) as reg:
-        view = CaseService(reg).decide(case_id, outcome, reasons, day, corrected)
+        view = CaseService(reg).decide(case_id, status, reasons, day, corrected)
     if json_out:
         print_json(case_json(view, day))
     else:
@@ -134,6 +134,7 @@ def cases_appeal(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """Appeal the decision on an objection; a different reviewer decides it."""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         view = CaseService(reg).appeal(case_id, text, day, evidence or [])
@@ -148,6 +149,7 @@ def object_cmd(
 ) -> None:
     """Object to a record or a listing within the objection window. An after-notice listing is suspended
     while the objection is open; a court list stays in force and the objection is expedited."""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         view = CaseService(reg).object(subject, target, text, day, evidence or [])
@@ -162,6 +164,7 @@ def repair_apply(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """Apply for credit repair (evidence required); refused with the earliest date if not yet eligible."""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         view = CaseService(reg).repair(subject, record, text, day, evidence or [])
@@ -175,6 +178,7 @@ def repair_check(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", as_of: AsOfOpt = None, json_out: JsonOpt = False,
 ) -> None:
     """May this record be repaired as of --as-of, and from when?"""
+    from xinyong.service.cases import CaseService
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         verdict = CaseService(reg).eligibility(subject, record, day)
@@ -217,6 +221,15 @@ def notices_cmd(
 ) -> None:
     """The subject's notices up to --as-of (generated from its file first), optionally delivered. Exit 1
     if a delivery failed (it is retried next time)."""
+    from xinyong.service.notices import (
+        NoticeService,
+        OutboxSender,
+        WebhookSender,
+        for_channel,
+        notice_json,
+        ordered,
+        webhook_secret,
+    )
     day = parse_as_of(as_of)
     if (subject is None) == (changed_since is None):
         raise typer.BadParameter("give SUBJECT, or --changed-since DATE for every subject")
@@ -258,6 +271,7 @@ def status_cmd(
 ) -> None:
     """Where the subject's listings stand in due process (proposed, suspended, in force), open cases,
     and with --what-if which records, repaired or expired on which dates, would change its status."""
+    from xinyong.service.status import subject_status
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:  # the same computation as GET /v1/subjects/{id}/status
         key = reg.schemes.parse(subject).key
@@ -294,6 +308,7 @@ def lists_public(
     """The public view of a published list: only listings in force (not proposed, not suspended), within
     the publication window; only the fields the list publishes: persons by masked name (never an
     identifier), each with its reason (the subject's own records behind the listing, as over HTTP)."""
+    from xinyong.service.publication import public_page
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         page = public_page(reg, list_id, day, None if json_out else limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,10 +13,9 @@ from xinyong.cli.options import JsonOpt, parse_as_of
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import render_assessment, render_decision
 from xinyong.cli.serve_cmds import run_server
-from xinyong.service.demo import DEMO_AS_OF, DemoResult, build_demo
-from xinyong.service.principals import create_demo_keys
-from xinyong.store import open_store
-from xinyong.web import Settings
+
+if TYPE_CHECKING:
+    from xinyong.service.demo import DemoResult
 
 
 def demo(
@@ -35,6 +34,7 @@ def demo(
     """Build a registry of synthetic subjects and records from the sample policies: publish, ingest,
     evaluate, decide, explain, verify the audit log — print a summary, then serve the HTTP API with
     demo keys and ready `curl` lines (unless --no-serve)."""
+    from xinyong.service.demo import DEMO_AS_OF, build_demo
     if subjects < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--subjects")
     day = parse_as_of(as_of) if as_of else DEMO_AS_OF
@@ -56,6 +56,9 @@ def demo(
 
 def serve_demo(r: DemoResult, host: str, port: int) -> None:
     """Create demo keys, print the URL and ready `curl` lines, and serve (blocks)."""
+    from xinyong.service.principals import create_demo_keys
+    from xinyong.store import open_store
+    from xinyong.web import Settings
     debtor = r.decisions[0].subject if r.decisions else None
     clean = r.decisions[-1].subject if r.decisions else None
     with open_store(r.db, create=False) as store:
@@ -74,6 +77,11 @@ def serve_demo(r: DemoResult, host: str, port: int) -> None:
     print("try (a listed debtor is denied with the legal basis, a clean subject allowed):")
     for line in lines:
         print("  " + line, flush=True)
+    print("web pages (zh / en; sign in at " + url + "/signin with a key):")
+    print(f"  public register   {url}/register?list=shixin   (no sign-in)")
+    print(f"  subject portal    {url}/portal   sign in with {keys['subject'].key} (the listed debtor)")
+    print(f"  reviewer console  {url}/console   sign in with {keys['reviewer'].key} or, for an appeal, "
+          f"{keys['reviewer2'].key}", flush=True)
     run_server(Settings(db=r.db, as_of=r.as_of), host, port)
 
 

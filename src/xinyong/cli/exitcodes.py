@@ -3,8 +3,9 @@
 0: done (the answer may still be negative where a command has no 1 below); 1: the command ran and found
 something a script must react to (a denial, rejected rows, a broken audit chain, a failed delivery); 2: the
 command could not do what was asked because of its input (a usage error, a bad option, an invalid or
-ambiguous identifier, an unreadable file, something named that does not exist). A script can then tell
-"no" from "wrong question".
+ambiguous identifier, an unreadable file, something named that does not exist) or of its store (held by
+another writer, an older schema, a full disk or other storage fault: one message naming the reason, and
+nothing stored). A script can then tell "no" from "could not".
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ FINDINGS_BY_COMMAND = {
     "demo": "the audit log of the demo does not verify",
 }
 INPUT_ERRORS = ("a usage error, a bad option or date, an invalid or ambiguous identifier, an unreadable "
-                "file, or something named that does not exist")
+                "file, something named that does not exist, or a store that cannot be used (busy, older "
+                "schema, or a storage fault: disk full, read-only, I/O error; nothing was stored)")
 
 
 def epilog(command: str) -> str:

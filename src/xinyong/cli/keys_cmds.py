@@ -13,8 +13,6 @@ import typer
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, DbOpt, JsonOpt
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import print_table
-from xinyong.service.principals import Principals, Role
-from xinyong.store import open_store
 
 keys_app = typer.Typer(help="API keys of the HTTP service: principals with a role and scope.",
                        no_args_is_help=True)
@@ -23,7 +21,7 @@ keys_app = typer.Typer(help="API keys of the HTTP service: principals with a rol
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who holds the key, e.g. 'China Eastern ticketing'.")],
-    role: Annotated[Role, typer.Option("--role", help="agency | relying_party | subject | reviewer | admin.")],
+    role: Annotated[str, typer.Option("--role", help="agency | relying_party | subject | reviewer | admin.")],
     source: Annotated[str | None, typer.Option(help="agency: the catalogue source it submits as.")] = None,
     subject: Annotated[str | None, typer.Option(help="subject: the subject id whose file it reads.")] = None,
     action: Annotated[list[str] | None, typer.Option("--action", help="relying_party: an action it is "
@@ -37,8 +35,16 @@ def keys_create(
 ) -> None:
     """Create a key. It is shown once: store it now; only its hash is kept. A holder whose name only looks
     like an existing holder's (e.g. a Cyrillic letter for a Latin one) is refused without --force."""
+    from xinyong.service.principals import Principals, Role
+    from xinyong.store import open_store
+
+    try:
+        as_role = Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"{role!r} is not a role; choose one of {', '.join(Role)}",
+                                 param_hint="--role") from None
     with open_store(db, create=False) as store:
-        principal, key = Principals(store).create(name, role, source=source, subject=subject,
+        principal, key = Principals(store).create(name, as_role, source=source, subject=subject,
                                                   actions=action or [], by=actor, holder=holder, force=force)
     if json_out:
         print_json({**principal.as_dict(), "key": key})
@@ -51,6 +57,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(db: DbOpt = DEFAULT_DB, json_out: JsonOpt = False) -> None:
     """Every key ever issued (never the key itself), with its scope and whether it is revoked."""
+    from xinyong.service.principals import Principals
+    from xinyong.store import open_store
     with open_store(db, create=False) as store:
         principals = Principals(store).list()
     if json_out:
@@ -69,6 +77,8 @@ def keys_revoke(
     db: DbOpt = DEFAULT_DB, actor: ActorOpt = "cli", json_out: JsonOpt = False,
 ) -> None:
     """Revoke a key from now on (requests with it get 401)."""
+    from xinyong.service.principals import Principals
+    from xinyong.store import open_store
     with open_store(db, create=False) as store:
         principal = Principals(store).revoke(key_id, by=actor, reason=reason)
     if json_out:

@@ -12,17 +12,17 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from xinyong.audit import AuditEntry, utc_now
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, DbOpt, JsonOpt
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.model.errors import InvalidInput, NotFound
-from xinyong.store import open_store
-from xinyong.store.protocol import LakeExport, SnapshotImport, Store
+
+if TYPE_CHECKING:
+    from xinyong.store.protocol import Store
 
 TABLE_NAMES = ("records", "amendments", "subjects")
 ENGINES = ("duckdb", "spark")
@@ -50,7 +50,10 @@ def export(
     """Export tables to a Parquet lake: one file per hash bucket of the subject, sorted by subject, and a
     manifest (rows, sha256 of every file, content hash, the audit entry of the export). Streams in
     bounded memory; re-running when nothing changed writes nothing."""
+    from xinyong.audit import AuditEntry, utc_now
     from xinyong.engines.lake import unchanged, write_table
+    from xinyong.store import open_store
+    from xinyong.store.protocol import LakeExport
 
     chosen = tables or list(TABLE_NAMES)
     for t in chosen:
@@ -115,6 +118,7 @@ def evaluate_lake(db: str, actor: str, day: date, engine: str, lake_dir: Path, m
     from xinyong.engines.lake import DuckDBLakeEngine, Lake, new_run_id
     from xinyong.engines.protocol import LakeEngine
     from xinyong.service.registry import Registry
+    from xinyong.store import open_store
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"{engine!r}: choose from {', '.join(ENGINES)}", param_hint="--engine")
@@ -157,6 +161,8 @@ def import_snapshot(
 ) -> None:
     """Load snapshots computed over a lake (`xinyong evaluate --lake`) into the store as normal runs:
     decisions, the public list and the subject file then use them. Runs already imported are skipped."""
+    from xinyong.store import open_store
+    from xinyong.store.protocol import SnapshotImport
     found = ([directory] if (directory / "_manifest.json").is_file()
              else sorted((p.parent for p in directory.glob("*/_manifest.json")), key=lambda p: p.stat().st_mtime))
     if not found:

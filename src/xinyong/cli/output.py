@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -13,6 +12,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def to_jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, list):

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from xinyong.cli.options import parse_as_of
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import render_assessment
-from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import InvalidInput
-from xinyong.model.identifiers import default_schemes
-from xinyong.model.record import Amendment, Record
-from xinyong.policy.evaluate import evaluate
-from xinyong.policy.lint import RULES, lint_paths
-from xinyong.policy.loader import load_policy
-from xinyong.policy.schema import Policy
-from xinyong.policy.testing import PolicyTestFile, discover, run_test_file
+
+if TYPE_CHECKING:
+    from xinyong.model.record import Amendment, Record
 
 policy_app = typer.Typer(help="Write, check and test policies (YAML).", no_args_is_help=True)
 
@@ -42,6 +36,7 @@ def lint_cmd(
 ) -> None:
     """Check policies against the charter (DESIGN.md §2). Prints `file:line: CODE message`; exit 1 on
     any violation (XF warnings do not change the exit code). Rules are documented in docs/charter-rules.md."""
+    from xinyong.policy.lint import RULES, lint_paths
     if rules:
         table = Table("code", "charter rule", "what it refuses")
         for rule in RULES:
@@ -73,6 +68,7 @@ def lint_cmd(
 def test_cmd(paths: PathsArg, json_out: JsonOpt = False) -> None:
     """Run policy tests (`*.tests.yaml`): records and an as-of date in, expected score, tier, lists and
     decisions out. Exit 1 on any failure."""
+    from xinyong.policy.testing import discover, run_test_file
     files = discover(list(paths))
     if not files:
         raise typer.BadParameter("no *.tests.yaml files found", param_hint="PATHS")
@@ -102,6 +98,9 @@ def schema_cmd(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Export the JSON Schema of a document kind, for editors (e.g. yaml-language-server)."""
+    from xinyong.model.catalogue import Catalogue
+    from xinyong.policy.schema import Policy
+    from xinyong.policy.testing import PolicyTestFile
     models: dict[str, Any] = {"policy": Policy, "catalogue": Catalogue, "policy-test": PolicyTestFile}
     if kind not in models:
         raise typer.BadParameter(f"unknown kind {kind!r}; choose one of {', '.join(models)}")
@@ -119,6 +118,9 @@ def schema_cmd(
 def read_records_file(path: Path) -> tuple[list[Record], list[Amendment]]:
     """Records (and amendments) from JSON Lines of records, or a YAML/JSON mapping with ``records`` and
     ``amendments`` lists. Errors name the line or item."""
+    import yaml
+
+    from xinyong.model.record import Amendment, Record
     text = path.read_text(encoding="utf-8")
     records: list[Record] = []
     if path.suffix == ".jsonl":
@@ -148,6 +150,9 @@ def read_records_file(path: Path) -> tuple[list[Record], list[Amendment]]:
 
 def explain_file(subject: str, policy: Path, records: Path, as_of: str | None, json_out: bool) -> None:
     """`xinyong explain --policy P --records FILE SUBJECT --as-of DATE`: no store needed."""
+    from xinyong.model.identifiers import default_schemes
+    from xinyong.policy.evaluate import evaluate
+    from xinyong.policy.loader import load_policy
     if as_of is None:
         raise typer.BadParameter("give --as-of YYYY-MM-DD", param_hint="--as-of")
     day = parse_as_of(as_of)

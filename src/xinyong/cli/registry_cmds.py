@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,11 +16,10 @@ from xinyong.cli.exitcodes import FINDINGS, INPUT_ERROR, OK
 from xinyong.cli.options import DEFAULT_DB, ActorOpt, AsOfOpt, DbOpt, JsonOpt, parse_as_of
 from xinyong.cli.output import console, err_console, print_json
 from xinyong.cli.render import esc, print_table, render_assessment, render_decision, render_ingest
-from xinyong.model.identifiers import default_schemes
-from xinyong.service.ingest import Progress as IngestProgress
-from xinyong.service.ingest import ingest_files
-from xinyong.service.registry import Registry
-from xinyong.store import open_store
+
+if TYPE_CHECKING:
+    from xinyong.service.ingest import Progress as IngestProgress
+    from xinyong.service.registry import Registry
 
 lists_app = typer.Typer(help="Lists (red and black) and the listings in force.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -31,6 +30,8 @@ def open_registry(db: str | Path, actor: str, *, read_only: bool = False, create
                   ) -> Iterator[Registry]:
     """The registry over the store ``db`` names; only commands that create a store pass ``create``
     (a typo in ``--db`` must not silently answer from an empty register)."""
+    from xinyong.service.registry import Registry
+    from xinyong.store import open_store
     store = open_store(db, read_only=read_only, create=create, migrate=bool(create))
     try:
         yield Registry(store, actor=actor)
@@ -77,6 +78,8 @@ def ingest(
     YYYY-MM-DD, fields); bad rows go to <file>.rejects.csv with row, field and reason; good rows are
     committed in whole batches. Re-running the same file adds nothing. An unknown column (e.g. a
     misspelled `amount`) refuses the file before anything is stored."""
+    from xinyong.model.identifiers import default_schemes
+    from xinyong.service.ingest import ingest_files
     day = parse_as_of(as_of)
     with open_registry(db, actor) as reg:
         catalogue = reg.policies()[0].catalogue

@@ -10,6 +10,7 @@ table wider rather than truncating a case id or subject key that a person needs 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,9 +18,10 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.model.assessment import Assessment, Decision
-from xinyong.policy.schema import Policy
-from xinyong.service.ingest import IngestSummary
+if TYPE_CHECKING:
+    from xinyong.model.assessment import Assessment, Decision
+    from xinyong.policy.schema import Policy
+    from xinyong.service.ingest import IngestSummary
 
 
 def esc(value: object) -> str:

@@ -10,19 +10,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xinyong.cli.options import DEFAULT_DB, DbOpt, parse_as_of
 from xinyong.cli.output import err_console
-from xinyong.service.auditlog import DEFAULT_MAX_DELAY
-from xinyong.service.registry import Registry
-from xinyong.store import is_postgres, open_store
-from xinyong.web import Settings, create_app
-from xinyong.web.app import DEFAULT_MAX_BODY
-from xinyong.web.observe import configure_logging
+from xinyong.service.auditlog import DEFAULT_MAX_DELAY, DEFAULT_MAX_LAG
+from xinyong.service.budget import DEFAULT_READ_BUDGET
 
+if TYPE_CHECKING:
+    from xinyong.web import Settings
+
+#: ``web.app.DEFAULT_MAX_BODY``, spelled out so that ``--help`` does not import the web stack (a test
+#: holds the two equal).
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
 SWITCH_INTERVAL = float(os.environ.get("XINYONG_SWITCH_INTERVAL", "0.0005"))
 HostOpt = Annotated[str, typer.Option("--host", help="Address to bind (default: this machine only).")]
 PortOpt = Annotated[int, typer.Option("--port", help="TCP port.")]
@@ -31,6 +33,9 @@ PortOpt = Annotated[int, typer.Option("--port", help="TCP port.")]
 def run_server(settings: Settings, host: str, port: int, *, log_level: str = "warning") -> None:
     """Serve until interrupted (blocks). Used by `serve` and by `demo`."""
     import uvicorn
+
+    from xinyong.web import create_app
+    from xinyong.web.observe import configure_logging
 
     # The audit flusher thread hashes and appends groups of entries while the event loop serves requests;
     # with the default 5 ms GIL switch interval a request can wait that long for the GIL at each step.
@@ -51,8 +56,12 @@ def serve(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Serve decisions as of this date YYYY-MM-DD "
                                                               "(default: today's date, each day).")] = None,
     max_body: Annotated[int, typer.Option(help="Largest request body accepted, bytes (413 above).")] = DEFAULT_MAX_BODY,
-    audit_interval: Annotated[float, typer.Option(help="Seconds between audit group commits: the durability "
-                                                      "window of read audit entries on a crash.")] = DEFAULT_MAX_DELAY,
+    audit_interval: Annotated[float, typer.Option(help="Seconds between audit group commits. A crash loses the "
+                                                      "read entries of about two intervals plus one commit "
+                                                      "(README: durability window).")] = DEFAULT_MAX_DELAY,
+    audit_max_lag: Annotated[float, typer.Option(help="Seconds the oldest unwritten audit entry may wait before "
+                                                     "reads are refused (503, Retry-After) rather than answered "
+                                                     "unrecorded: what a stalled store can cost.")] = DEFAULT_MAX_LAG,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     checkpoint_key: Annotated[Path | None, typer.Option(
         "--checkpoint-key", envvar="XINYONG_CHECKPOINT_KEY",
@@ -63,11 +72,18 @@ def serve(
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log",
                                              help="One JSON line per request on stderr (request id, route, "
                                                   "status, ms; never a body).")] = True,
+    read_budget: Annotated[float, typer.Option(help="Seconds a read that grows with the data (a subject's file, "
+                                                   "status with what-if, case lists) may compute before it is "
+                                                   "stopped and refused (503 naming the budget).")
+                           ] = DEFAULT_READ_BUDGET,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes sharing the store "
                                          "(PostgreSQL only: a DuckDB file has one writer).")] = 1,
 ) -> None:
     """Serve the /v1 HTTP API (OpenAPI at /openapi.json, docs at /docs): agencies submit records,
     relying parties get decisions, subjects read their file. Create keys with `xinyong keys create`."""
+    from xinyong.service.registry import Registry
+    from xinyong.store import is_postgres, open_store
+    from xinyong.web import Settings
     if workers > 1 and not is_postgres(db):
         raise typer.BadParameter(f"{db} is a DuckDB file: one process may write it, so one worker serves it; "
                                  "use --db postgresql://user@host:port/dbname for several workers",
@@ -76,10 +92,14 @@ def serve(
         Registry(store).policies()
     if audit_interval <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--audit-interval")
+    if read_budget <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--read-budget")
+    if audit_max_lag <= audit_interval:
+        raise typer.BadParameter("must be more than --audit-interval", param_hint="--audit-max-lag")
     settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
-                        audit_max_delay=audit_interval,
+                        audit_max_delay=audit_interval, audit_max_lag=audit_max_lag,
                         checkpoint_key=str(checkpoint_key) if checkpoint_key else None,
-                        checkpoint_dir=str(checkpoints), access_log=access_log)
+                        checkpoint_dir=str(checkpoints), access_log=access_log, read_budget=read_budget)
     if workers > 1:
         run_workers(settings, host, port, workers, log_level=log_level)
         return
@@ -93,6 +113,8 @@ def migrate(db: DbOpt = DEFAULT_DB, json_out: Annotated[bool, typer.Option("--js
     Other commands refuse a store at an older schema and name the missing migrations; this one applies
     them. Safe to run while nothing else writes; on PostgreSQL concurrent runs wait for each other."""
     import json
+
+    from xinyong.store import open_store
 
     with open_store(db, create=True, migrate=None) as store:
         applied = store.migrate()
@@ -110,11 +132,15 @@ def run_workers(settings: Settings, host: str, port: int, workers: int, *, log_l
     within the follow interval (0.2 s)."""
     import json
     import os
+    import secrets
 
     import uvicorn
 
     from xinyong.web.app import SETTINGS_ENV
+    from xinyong.web.pages.core import SECRET_ENV
 
+    # one page-session secret for every worker: a browser's next request may reach another worker
+    os.environ.setdefault(SECRET_ENV, secrets.token_urlsafe(32))
     os.environ[SETTINGS_ENV] = json.dumps({**settings.__dict__, "db": str(settings.db),
                                           "as_of": settings.as_of.isoformat() if settings.as_of else None})
     err_console.print(f"xinyong serving {settings.db} with {workers} workers on http://{host}:{port}", markup=False)

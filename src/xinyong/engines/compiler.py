@@ -71,6 +71,7 @@ class CompiledPolicy:
     records: str = "records"
     amendments: str | None = "amendments"  # None: no amendment is effective, the query skips the join
     dedupe: bool = True
+    subject_key: str = "subject"  # the column records and subjects are grouped and joined by
 
     @property
     def lists(self) -> list[ListColumn]:
@@ -126,14 +127,19 @@ def _listing_select(lc: ListColumn, source: str) -> exp.Select:
 
 def compile_policy(lp: LoadedPolicy, dialect: str = "duckdb", *, subjects: str = "subjects",
                    records: str = "records", amendments: str | None = "amendments",
-                   dedupe: bool = True) -> CompiledPolicy:
+                   dedupe: bool = True, subject_key: str = "subject") -> CompiledPolicy:
     """Compile a loaded policy for a SQL dialect over the tables of migration 001.
 
     ``dedupe`` keeps each record id once (the reference evaluator's rule); a store that guarantees
     unique ids may turn it off to save a DISTINCT over the records it reads. ``amendments=None`` says no
     amendment is effective by the as-of date (the caller checked), so records are read without the join.
+    ``subject_key="sid"`` groups by the integer subject number of migration 011 (``records.sid``, joined
+    to ``subjects.sid``) instead of the text key: grouping millions of records by a 26-character text
+    was most of the query. The result names subjects by their text key either way.
     """
-    compiled = CompiledPolicy(lp, dialect, subjects, records, amendments, dedupe)
+    if subject_key not in ("subject", "sid"):
+        raise ValueError(f"subject_key must be 'subject' or 'sid', not {subject_key!r}")
+    compiled = CompiledPolicy(lp, dialect, subjects, records, amendments, dedupe, subject_key)
     compiled.assessment_sql(date(2000, 1, 1))  # refuse what cannot be compiled now, not at run time
     return compiled
 
@@ -186,8 +192,10 @@ class _Builder:
         return (set(self.rules) | self.conds.types()) & set(self.validity)
 
     def known(self) -> exp.Select:
-        cols = ["subject", "id", "type", "decided", "amount"]
-        q = (exp.select(*(col(c) for c in cols)).from_(exp.to_table(self.cp.records))
+        # downstream CTEs call the grouping key ``subject`` whichever column it is
+        key = col("subject") if self.cp.subject_key == "subject" else col(self.cp.subject_key).as_("subject")
+        cols = ["id", "type", "decided", "amount"]
+        q = (exp.select(key, *(col(c) for c in cols)).from_(exp.to_table(self.cp.records))
              .where(and_(exp.LTE(this=col("decided"), expression=date_lit(self.as_of)),
                          in_list(col("type"), self.relevant_types()))))
         return q.distinct() if self.cp.dedupe else q
@@ -339,7 +347,9 @@ class _Builder:
         cols.extend(self.conds.leaf_columns())
         return (exp.select(*cols).from_(exp.to_table(self.cp.subjects).as_("s"))
                 .join(exp.to_table("per_subject").as_("p"),
-                      on=exp.EQ(this=col("subject", "p"), expression=col("id", "s")), join_type="left")
+                      on=exp.EQ(this=col("subject", "p"),
+                                expression=col("id" if self.cp.subject_key == "subject" else "sid", "s")),
+                      join_type="left")
                 .where(self.kind_filter()))
 
     def tier(self) -> exp.Expr:

@@ -17,6 +17,8 @@ from xinyong.policy.loader import LoadedPolicy
 
 #: sqlglot's name for each store dialect
 SQLGLOT_DIALECT = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
+#: dialects of the stores, whose subjects and records carry the integer subject key (``sid``)
+STORE_DIALECTS = ("duckdb", "postgres")
 
 
 def plan_run(lp: LoadedPolicy, as_of: date, dialect: str, *, amended: bool, unique_ids: bool = True,
@@ -25,7 +27,10 @@ def plan_run(lp: LoadedPolicy, as_of: date, dialect: str, *, amended: bool, uniq
     about a tenth of the query at 10 M records); ``unique_ids``: the store keeps each record id once
     (both shipped stores do), so the query skips a DISTINCT over the records."""
     glot = SQLGLOT_DIALECT[dialect]
-    cp = compile_policy(lp, glot, dedupe=not unique_ids, amendments="amendments" if amended else None)
+    # both stores number their subjects (migration 011): grouping by the integer is the cheap part
+    key = "sid" if dialect in STORE_DIALECTS else "subject"
+    cp = compile_policy(lp, glot, dedupe=not unique_ids, amendments="amendments" if amended else None,
+                        subject_key=key)
     table = f"xy_assessed_{uuid.uuid4().hex[:12]}"
     return RunQuery(
         run=run or f"{lp.policy.id}-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}",

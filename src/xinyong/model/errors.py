@@ -95,6 +95,26 @@ class Overloaded(StoreError):
     title = "overloaded"
 
 
+class StorageFault(StoreError):
+    """The storage under the store failed: disk full, an I/O error, a read-only file system or replica,
+    permission denied. Nothing was written (the transaction rolled back); the operator must act (free
+    space, fix permissions), then the same command or request can be retried."""
+
+    title = "storage fault"
+
+
+class OverBudget(StoreError):
+    """A read would take longer than the service's time budget per request: it is stopped, so it does
+    not hold a worker, and refused with the budget named. Retry later, or ask for less (a narrower page,
+    no what-if)."""
+
+    title = "over budget"
+
+    def __init__(self, message: str, *, budget: float, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.budget = budget
+
+
 class StoreBusy(StoreError):
     """Another process holds the store for writing (an embedded file has one writer)."""
 

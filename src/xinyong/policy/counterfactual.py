@@ -174,11 +174,13 @@ def _first(days: Sequence[date], holds: Callable[[date], bool]) -> date | None:
 
 
 def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
-            as_of: date, schemes: SchemeRegistry | None = None) -> list[Change]:
+            as_of: date, schemes: SchemeRegistry | None = None, tick: Callable[[], None] | None = None
+            ) -> list[Change]:
     """For every black listing and for the tier: the earliest date by expiry, and by repairing records.
 
     Bounded: O(log n) evaluations per goal, each linear in the file; refused beyond
-    :data:`MAX_WHAT_IF_RECORDS` records."""
+    :data:`MAX_WHAT_IF_RECORDS` records. ``tick`` is called before each evaluation (the caller's time
+    budget: it may raise to stop the search; this module reads no clock)."""
     if len(records) > MAX_WHAT_IF_RECORDS:
         raise InvalidInput(f"what-if considers at most {MAX_WHAT_IF_RECORDS:,} records; this file has "
                            f"{len(records):,}: ask a reviewer", field="what_if")
@@ -191,6 +193,8 @@ def what_if(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendment
     def evaluated(day: date, extra: Sequence[Amendment] = ()) -> Assessment:
         key = (day, tuple(a.record for a in extra))
         if key not in seen:
+            if tick is not None:
+                tick()
             seen[key] = evaluate(lp, subject, records, [*amendments, *extra], day, schemes)
         return seen[key]
 

@@ -20,7 +20,7 @@ No clock: every function takes its dates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -122,14 +122,18 @@ def effective_date(lst: ListDef, lp: LoadedPolicy, started: date) -> date:
 
 
 def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
-                  listing: Listing, schemes: SchemeRegistry | None = None) -> date:
+                  listing: Listing, schemes: SchemeRegistry | None = None,
+                  tick: Callable[[], None] | None = None) -> date:
     """The first day of the unbroken run of listings that ``listing`` belongs to.
 
     Walks back one renewal at a time: if the list was in force the day before ``since``, the episode
-    started at (or before) that listing's since. Usually one extra evaluation.
+    started at (or before) that listing's since. Usually one extra evaluation; a file renewed daily for
+    years costs one evaluation per renewal, so ``tick`` (the caller's time budget) is called before each.
     """
     start = listing.since
     for _ in range(1000):
+        if tick is not None:
+            tick()
         before = evaluate(lp, subject, records, amendments, start - timedelta(days=1), schemes)
         prev = next((x for x in before.listings if x.list_id == listing.list_id), None)
         if prev is None or prev.since >= start:
@@ -157,14 +161,16 @@ def blocking_cases(listing: Listing, cases: Iterable[CaseView], as_of: date) -> 
 
 def listing_statuses(lp: LoadedPolicy, assessment: Assessment, records: Sequence[Record],
                      amendments: Sequence[Amendment], cases: Sequence[CaseView],
-                     schemes: SchemeRegistry | None = None) -> list[ListingStatus]:
-    """The due-process stage of every listing the evaluator found (in the assessment's order)."""
+                     schemes: SchemeRegistry | None = None, tick: Callable[[], None] | None = None
+                     ) -> list[ListingStatus]:
+    """The due-process stage of every listing the evaluator found (in the assessment's order); ``tick``
+    as in :func:`episode_start`."""
     out = []
     proc = lp.policy.procedure
     as_of = assessment.as_of
     for listing in assessment.listings:
         lst = lp.policy.list_def(listing.list_id)
-        started = episode_start(lp, assessment.subject, records, amendments, listing, schemes)
+        started = episode_start(lp, assessment.subject, records, amendments, listing, schemes, tick)
         effective = effective_date(lst, lp, started)
         blocking = blocking_cases(listing, cases, as_of)
         if lst.takes_effect != "immediately" and as_of < effective:

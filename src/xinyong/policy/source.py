@@ -55,7 +55,26 @@ def read_yaml(path: Path) -> SourceDoc:
     return parse_yaml(text, path)
 
 
+#: libyaml's parser when PyYAML was built with it (several times faster: policies and the charter's data
+#: files are parsed on every ``policy lint``); the pure-Python one otherwise, and always for the message
+#: of a syntax error, so that errors read the same on every installation.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, path: Path) -> SourceDoc:
+    if _FAST_LOADER is not yaml.SafeLoader:
+        fast = _FAST_LOADER(text)
+        try:
+            node = fast.get_single_node()
+        except yaml.YAMLError:
+            node = None  # parsed again below, for the located message
+        else:
+            doc = SourceDoc(path, None)
+            if node is not None:
+                doc.data = _build(fast, node, (), doc)
+            return doc
+        finally:
+            fast.dispose()
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

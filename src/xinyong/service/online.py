@@ -24,8 +24,10 @@ from xinyong.model.assessment import Assessment, Decision
 from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import Forbidden, InvalidIdentifier, InvalidInput, NotFound, TooLarge
 from xinyong.model.record import Amendment, Record
+from xinyong.policy.evaluate import evaluate
 from xinyong.policy.loader import LoadedPolicy
 from xinyong.service.auditlog import AuditBuffer
+from xinyong.service.budget import DEFAULT_READ_BUDGET, Budget
 from xinyong.service.checkpoints import Checkpointer
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.online_cases import OnlineCases
@@ -57,8 +59,8 @@ class Online:
 
     def __init__(self, store: FullStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
                  audit: AuditBuffer | None = None, owns_store: bool = False,
-                 follow_interval: float = DEFAULT_FOLLOW_INTERVAL, checkpointer: Checkpointer | None = None
-                 ) -> None:
+                 follow_interval: float = DEFAULT_FOLLOW_INTERVAL, checkpointer: Checkpointer | None = None,
+                 read_budget: float = DEFAULT_READ_BUDGET) -> None:
         self.store = store
         self.registry = Registry(store, actor="http")
         self.principals = Principals(store, self.registry.schemes)
@@ -74,7 +76,12 @@ class Online:
         self.checkpointer = checkpointer
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
+        self.read_budget = read_budget
         self.cases = OnlineCases(self)  # due process: objections, appeals, repair, decisions, notices
+
+    def budget(self, what: str) -> Budget:
+        """The time budget of one read that may grow with the data (``what`` names it in the refusal)."""
+        return Budget(self.read_budget, what)
 
     def start(self) -> None:
         """Build the decision index (evaluating once if no snapshot exists for the date) and start the
@@ -292,14 +299,19 @@ class Online:
                                field="purpose")
         day = as_of or self.today()
         purpose = purpose or "subject's own file"
-        with self.store.lock:
-            pairs = self.registry.assess(key, day)
+        budget = self.budget("the subject's file")
+        with self.store.lock:  # read under the lock; evaluate outside it, within the budget
             records, amendments = self.store.records_of(key), self.store.amendments_of(key)
+            policies = self.registry.policies(day)
+        assessments = []
+        for lp in policies:
+            budget.check()
+            assessments.append(evaluate(lp, key, records, amendments, day, self.registry.schemes))
         self._log(who, "explain", key, purpose, {"as_of": day.isoformat()})
         self.audit.flush()  # the access log below then includes every read so far, this one too
         with self.store.lock:
             log = self.store.audit_of_subject(key, log_limit)
-        return SubjectFile(key, day, [a for _, a in pairs], records, amendments, log)
+        return SubjectFile(key, day, assessments, records, amendments, log)
 
     # -- the public ------------------------------------------------------------------------------------
 

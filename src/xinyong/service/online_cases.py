@@ -119,10 +119,18 @@ class OnlineCases:
         who.require(Role.REVIEWER, Role.ADMIN)
         key = None if subject is None else self.online.subject_key(subject)
         day = self.online.today()
+        budget = self.online.budget("the case list")
         with self.online.store.lock:
             views = [v for v in self.online.store.cases.cases(key) if v.case.filed <= day]
+        budget.check()
         if state is not None:
-            views = [v for v in views if v.status(day) is state]
+            kept = []
+            for i, v in enumerate(views):
+                if i % 1000 == 999:
+                    budget.check()
+                if v.status(day) is state:
+                    kept.append(v)
+            views = kept
         views = views[offset:offset + limit]
         by_subject: dict[str, list[str]] = {}
         for v in views:  # each subject sees in its access log that its cases were read, and by whom
@@ -172,10 +180,11 @@ class OnlineCases:
         change the subject's status and from when."""
         key = self._own(who, subject, "status", "read the status")
         reg, day = self.online.registry, self.online.today()
+        budget = self.online.budget("the status" + (" with what-if" if with_what_if else ""))
         with self.online.store.lock:  # the lock for the read only: the computing below is bounded but not
             records, amendments, views = self.online.store.cases.files_of([key])[key]  # free, and others wait
             policies = reg.policies(day)
         status = subject_status(policies, key, records, amendments, views, day, reg.schemes,
-                                with_what_if=with_what_if)
+                                with_what_if=with_what_if, tick=budget.check)
         self._log(who, "status", key, {"as_of": day.isoformat(), "what_if": with_what_if})
         return status

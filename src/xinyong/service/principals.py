@@ -227,6 +227,15 @@ class Principals:
             raise Unauthenticated("the API key is unknown or revoked")
         return principal
 
+    def live(self, key_id: str, key_hash: str) -> Principal | None:
+        """The principal of a key signed in earlier (a browser session holds its id and hash, never the
+        key), or None once the key is revoked: revoking a key ends its sessions at once."""
+        if self._live is None:
+            self.warm()
+        assert self._live is not None
+        principal = self._live.get(key_hash)
+        return principal if principal is not None and principal.id == key_id else None
+
 
 @dataclass(frozen=True)
 class DemoKey:
@@ -235,7 +244,8 @@ class DemoKey:
 
 
 def create_demo_keys(store: Store, subject: str) -> dict[str, DemoKey]:
-    """Keys for the demo server: an airline, a court enforcement bureau, one subject, a reviewer, an admin."""
+    """Keys for the demo server: an airline, a court enforcement bureau, one subject, two reviewers (an appeal
+    goes to the one who did not decide the objection), an admin."""
     p = Principals(store)
     out = {}
     for label, name, role, kw in (
@@ -244,6 +254,7 @@ def create_demo_keys(store: Store, subject: str) -> dict[str, DemoKey]:
         ("agency", "Demo court enforcement bureau", Role.AGENCY, {"source": "court.enforcement"}),
         ("subject", "the demo debtor", Role.SUBJECT, {"subject": subject}),
         ("reviewer", "Demo credit office reviewer", Role.REVIEWER, {}),
+        ("reviewer2", "Demo appeals reviewer", Role.REVIEWER, {}),  # an appeal goes to a different reviewer
         ("admin", "Demo key administrator", Role.ADMIN, {}),
     ):
         principal, key = p.create(name, role, by="demo", **kw)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from xinyong.audit import AuditEntry, VerifyResult, utc_now, verify
@@ -20,13 +20,14 @@ from xinyong.model.errors import InvalidInput, NotFound, PolicyError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.model.record import Amendment, Record
 from xinyong.model.runs import RunSummary
-from xinyong.policy.casework import notice_period_lists
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint, lint_catalogue
 from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
+from xinyong.service.index_build import build_index
+from xinyong.service.index_due import apply_due_process
 from xinyong.store.protocol import AssessmentRun, FullStore, ListingRow
 
 #: Above this many subjects written about since the last snapshot, building an index evaluates the
@@ -165,10 +166,13 @@ class Registry:
         """
         _require_purpose(purpose)
         index = self.decision_index(as_of)
-        # A key already in the snapshot is a registered subject, validated when it was registered;
-        # re-running python-stdnum on it (~100 µs for a resident id) would dominate a manifest check.
+        texts = list(subjects)
+        # A registered subject was validated when it was registered; re-running python-stdnum on it
+        # (~100 µs for a resident id) would dominate a manifest check. The index knows the subjects that
+        # carry a measure; the store answers for the rest in one query.
         known = index.states
-        keys = [s if s in known else self.schemes.parse(s).key for s in subjects]
+        registered = self.store.subject_names(sorted({s for s in texts if s not in known}))
+        keys = [s if s in known or s in registered else self.schemes.parse(s).key for s in texts]
         decisions = [index.decision(k, action, purpose) for k in keys]
         self.store.append_audit([
             AuditEntry(0, utc_now(), self.actor, "decide", d.subject, purpose, decision_detail(d))
@@ -182,17 +186,11 @@ class Registry:
         if any(r is None or r.version != lp.policy.version for r, lp in zip(runs, policies, strict=True)):
             self.evaluate(as_of)
             runs = [self.store.latest_run(lp.policy.id, as_of) for lp in policies]
-        index = DecisionIndex(policies, as_of)
-        states: dict[str, list[tuple[str | None, frozenset[str]]]] = {}
-        for i, run in enumerate(runs):
-            assert run is not None
-            for subject, tier, lists in self.store.run_states(run.run):
-                per = states.setdefault(subject, [(None, frozenset())] * len(policies))
-                per[i] = (tier, frozenset(lists))
-        for subject, per in states.items():
-            index.set_state(subject, per)
-        self._due_process(index, runs, as_of)
-        seq = min(self.store.run_audit_seq(r.run) for r in runs if r is not None)
+        done = [r for r in runs if r is not None]
+        assert len(done) == len(runs)
+        index = build_index(self.store, policies, [r.run for r in done], as_of)
+        self._due_process(index, done, as_of)
+        seq = min(self.store.run_audit_seq(r.run) for r in done)
         head, changed = self.store.changed_subjects(seq)
         if len(changed) > REASSESS_LIMIT and not _retry:
             # a bulk load since the snapshot: one batch evaluation beats re-assessing one by one
@@ -208,17 +206,10 @@ class Registry:
         for key, file in self.store.cases.files_of(sorted(subjects)).items():
             index.update([a for _, a in self._in_force(key, *file, index.as_of)])
 
-    def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun | None], as_of: date) -> None:
-        """Re-decide, one by one, the few subjects whose run listing may not be in force yet (notice
-        period, open objection): the compiled SQL knows entry and duration, not due process."""
-        cases = self.store.cases
-        recheck: set[str] = set()
-        for lp, run in zip(self.policies(as_of), runs, strict=True):
-            assert run is not None
-            lists, notice = notice_period_lists(lp)
-            recheck |= set(cases.subjects_to_recheck(run.run, lists, as_of - timedelta(days=notice), as_of))
-        for key, file in cases.files_of(sorted(recheck)).items():
-            index.update([a for _, a in self._in_force(key, *file, as_of)])
+    def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun], as_of: date) -> None:
+        """Take out of the index the run listings not in force yet (notice period, open objection): the
+        compiled SQL knows entry and duration, not due process (``service/index_due.py``)."""
+        apply_due_process(index, self.store, runs, as_of, self.schemes)
 
     # -- subjects ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ cases, and (optionally) what would change it. One function for every edge (the H
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,12 +38,16 @@ class SubjectStatus:
 
 def subject_status(policies: Sequence[LoadedPolicy], key: str, records: Sequence[Record],
                    amendments: Sequence[Amendment], cases: Sequence[CaseView], day: date,
-                   schemes: SchemeRegistry, *, with_what_if: bool = False) -> SubjectStatus:
-    """Pure over the file it is given (no store, no lock: the what-if is bounded but not free)."""
+                   schemes: SchemeRegistry, *, with_what_if: bool = False,
+                   tick: Callable[[], None] | None = None) -> SubjectStatus:
+    """Pure over the file it is given (no store, no lock: the what-if is bounded but not free);
+    ``tick`` is called between evaluations (a time budget that may stop the work)."""
     out = []
     for lp in policies:
+        if tick is not None:
+            tick()
         a = evaluate(lp, key, records, amendments, day, schemes)
-        statuses = listing_statuses(lp, a, records, amendments, cases, schemes)
-        changes = what_if(lp, key, records, amendments, day, schemes) if with_what_if else []
+        statuses = listing_statuses(lp, a, records, amendments, cases, schemes, tick)
+        changes = what_if(lp, key, records, amendments, day, schemes, tick) if with_what_if else []
         out.append(PolicyStatus(lp.policy.ref, a, statuses, changes))
     return SubjectStatus(key, day, out, [v for v in cases if v.is_open(day)])

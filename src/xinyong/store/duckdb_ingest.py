@@ -2,13 +2,14 @@
 
 Validation happens before, in :class:`~xinyong.store.validation.RecordValidator`, independent of the
 store; this is the DuckDB half of the :class:`~xinyong.store.protocol.BulkIngest` capability. The
-checked Arrow table is scanned in place (no copy into Python), so a batch never becomes Python objects
-except the new ids and subjects the caller needs to re-assess.
+checked Arrow table is scanned in place (no copy into Python); the new ids go back as an Arrow array and
+only the batch's distinct subjects become Python strings (the caller re-assesses them).
 
 Each batch commits in one transaction with its new subjects, its dedup keys and one audit entry, so a
 crash or SIGKILL leaves whole batches or nothing, and re-running a file adds nothing (ids are content
-hashes). Dedup against stored records probes the narrow ``record_keys`` table: see migration 002 for the
-measurements behind that choice. Figures: ``bench/ingest.py``.
+hashes). Dedup probes ``record_keys``, the whole 128-bit id as one integer (migration 011): a probe of
+16-byte keys instead of 32-character text, and a hit is a duplicate with nothing to confirm. Records
+carry their subject's dictionary number (``sid``), looked up (or assigned) once per distinct subject.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from xinyong.store.protocol import CHECKED_SCHEMA, Appended
 if TYPE_CHECKING:
     from xinyong.store.duckdb_store import DuckDBStore
 
+KEY = "CAST('0x' || {} AS UHUGEINT)"  # a record id as its dedup key (migration 011)
+
 
 def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id: str, actor: str,
                    detail: dict[str, Any]) -> Appended:
@@ -31,7 +34,7 @@ def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id
     if not batch.schema.equals(CHECKED_SCHEMA):
         raise InvalidInput("a checked batch must have exactly CHECKED_SCHEMA", field="batch")
     con = store.connection
-    new_ids: frozenset[str] = frozenset()
+    ids: pa.Array | pa.ChunkedArray = pa.array([], pa.string())
     subjects: frozenset[str] = frozenset()
     accepted = 0
     with store.transaction():
@@ -39,31 +42,16 @@ def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id
         try:
             if batch.num_rows:
                 new_rows = "_xy_in"
-                # candidates by 60-bit key (narrow scan), confirmed on the full id
-                hits = _scalar(store, "SELECT count(*) FROM record_keys WHERE key IN (SELECT key FROM _xy_in)")
+                hits = _scalar(store, f"SELECT count(*) FROM record_keys WHERE key IN "
+                               f"(SELECT {KEY.format('id')} FROM _xy_in)")
                 if hits:
-                    con.execute("CREATE OR REPLACE TEMP TABLE _xy_new AS SELECT * FROM _xy_in WHERE id NOT IN "
-                                "(SELECT id FROM records WHERE id IN (SELECT id FROM _xy_in WHERE key IN "
-                                "(SELECT key FROM record_keys WHERE key IN (SELECT key FROM _xy_in))))")
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE _xy_new AS SELECT i.* FROM _xy_in i ANTI JOIN "
+                                f"record_keys k ON k.key = {KEY.format('i.id')}")
                     new_rows = "_xy_new"
-                accepted = _scalar(
-                    store, "INSERT INTO records (id, subject, source, type, occurred, decided, document, "
-                    "amount, batch, received_at) SELECT id, subject, ?, type, occurred, decided, document, "
-                    f"amount, ?, ? FROM {new_rows}", [source, batch_id, utc_now()])
-                if accepted:
-                    con.execute(f"INSERT INTO record_keys SELECT key FROM {new_rows}")
-                    # distinct first (kept: they are the subjects to re-assess), then only the unknown
-                    # ones through the primary-key index
-                    con.execute("CREATE OR REPLACE TEMP TABLE _xy_subj AS SELECT subject, any_value(scheme) "
-                                f"AS scheme, any_value(kind) AS kind FROM {new_rows} GROUP BY subject")
-                    con.execute("INSERT INTO subjects (id, scheme, kind) SELECT n.subject, n.scheme, n.kind "
-                                "FROM _xy_subj n ANTI JOIN subjects s ON s.id = n.subject")
-                    subjects = frozenset(con.sql("SELECT subject FROM _xy_subj").to_arrow_table()
-                                         .column(0).to_pylist())
-                    con.execute("DROP TABLE _xy_subj")
-                    ids = (batch.column("id") if new_rows == "_xy_in"
-                           else con.sql("SELECT id FROM _xy_new").to_arrow_table().column(0))
-                    new_ids = frozenset(ids.to_pylist())
+                if hits < batch.num_rows:
+                    accepted, subjects = _insert(store, new_rows, source, batch_id)
+                    ids = batch.column("id") if new_rows == "_xy_in" else \
+                        con.sql("SELECT id FROM _xy_new").to_arrow_table().column(0)
                 if hits:
                     con.execute("DROP TABLE _xy_new")
             duplicates = batch.num_rows - accepted
@@ -73,7 +61,28 @@ def append_checked(store: DuckDBStore, batch: pa.Table, *, source: str, batch_id
                 store._run("INSERT INTO ingest_batches VALUES (?, ?)", [batch_id, entry[0].entry.seq])
         finally:
             con.unregister("_xy_in")
-    return Appended(batch_id, accepted, duplicates, new_ids, subjects)
+    return Appended(batch_id, accepted, duplicates, ids, subjects)
+
+
+def _insert(store: DuckDBStore, new_rows: str, source: str,
+            batch_id: str) -> tuple[int, frozenset[str]]:
+    """Subjects first (distinct, then only the unknown ones through the primary-key index; their
+    numbers come from the sequence), then the records with their subject numbers, then the keys."""
+    con = store.connection
+    con.execute("CREATE OR REPLACE TEMP TABLE _xy_subj AS SELECT subject, any_value(scheme) AS scheme, "
+                f"any_value(kind) AS kind FROM {new_rows} GROUP BY subject")
+    con.execute("INSERT INTO subjects (id, scheme, kind) SELECT n.subject, n.scheme, n.kind "
+                "FROM _xy_subj n ANTI JOIN subjects s ON s.id = n.subject")
+    con.execute("CREATE OR REPLACE TEMP TABLE _xy_sid AS SELECT s.id AS subject, s.sid FROM subjects s "
+                "SEMI JOIN _xy_subj n ON n.subject = s.id")
+    accepted = _scalar(
+        store, "INSERT INTO records (id, subject, source, type, occurred, decided, document, amount, batch, "
+        "received_at, sid) SELECT n.id, n.subject, ?, n.type, n.occurred, n.decided, n.document, n.amount, ?, ?, "
+        f"j.sid FROM {new_rows} n JOIN _xy_sid j ON j.subject = n.subject", [source, batch_id, utc_now()])
+    con.execute(f"INSERT INTO record_keys SELECT {KEY.format('id')} FROM {new_rows}")
+    subjects = frozenset(con.sql("SELECT subject FROM _xy_subj").to_arrow_table().column(0).to_pylist())
+    con.execute("DROP TABLE _xy_subj; DROP TABLE _xy_sid")
+    return accepted, subjects
 
 
 def _scalar(store: DuckDBStore, sql: str, params: list[object] | None = None) -> int:

@@ -3,8 +3,8 @@
 DuckDB is the default because the batch engine runs where the data is: the population's records are
 scanned column-wise in the same process, with no server to run. The portable queries are shared with
 PostgreSQL (:mod:`xinyong.store.sql_store`); what is DuckDB's own is here: one in-process connection
-guarded by a lock, Arrow for bulk inserts, the narrow ``record_keys`` dedup table, importing subjects
-from Parquet, and the engine's run over the file.
+guarded by a lock, Arrow for bulk inserts, the ``record_keys`` dedup table (each 128-bit id as one
+integer), importing subjects from Parquet, and the engine's run over the file.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pyarrow as pa
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.errors import StoreBusy, StoreError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
+from xinyong.store.faults import storage_fault
 from xinyong.store.protocol import Appended
 from xinyong.store.sql_store import PAGE, SqlStore
 
@@ -57,6 +58,8 @@ class DuckDBStore(SqlStore):
             con = duckdb.connect(p, read_only=read_only)
         except duckdb.IOException as exc:
             text = str(exc)
+            if (fault := storage_fault(p, exc)) is not None:  # read-only volume, permission refused
+                raise fault from None
             if "lock" in text.lower():
                 raise StoreBusy(f"store {p} is open for writing by another process: "
                                 f"{_holder(text)}; one writer per file (use PostgreSQL for several)",
@@ -73,7 +76,8 @@ class DuckDBStore(SqlStore):
         return store
 
     def close(self) -> None:
-        self._con.close()
+        with _faults(self.path):  # closing writes a checkpoint: a full disk fails here too
+            self._con.close()
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -93,20 +97,21 @@ class DuckDBStore(SqlStore):
     # -- primitives ------------------------------------------------------------------------------------
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, _faults(self.path):
             return self._con.execute(sql, list(params)).fetchall()
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with self._lock:
+        with self._lock, _faults(self.path):
             rows = self._con.execute(sql, list(params)).fetchall()
         return int(rows[0][0]) if rows and len(rows[0]) == 1 and isinstance(rows[0][0], int) else -1
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         cur = self._con.cursor()
         try:
-            cur.execute(sql, list(params))
-            while rows := cur.fetchmany(PAGE):
-                yield from rows
+            with _faults(self.path):
+                cur.execute(sql, list(params))
+                while rows := cur.fetchmany(PAGE):
+                    yield from rows
         finally:
             cur.close()
 
@@ -123,7 +128,7 @@ class DuckDBStore(SqlStore):
                                                                                            strict=True)}
         group = pa.table(arrays)
         name = f"_xy_insert_{table}"
-        with self._lock:
+        with self._lock, _faults(self.path):
             self._con.register(name, group)
             try:
                 self._con.execute(f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) "
@@ -139,8 +144,9 @@ class DuckDBStore(SqlStore):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN … COMMIT, or ROLLBACK on any exception; a nested call joins the outer transaction."""
-        with self._lock:
+        """BEGIN … COMMIT, or ROLLBACK on any exception; a nested call joins the outer transaction. A full
+        disk usually shows at COMMIT (the WAL write): DuckDB has rolled back, and it is a StorageFault."""
+        with self._lock, _faults(self.path):
             if self._depth:
                 self._depth += 1
                 try:
@@ -162,7 +168,10 @@ class DuckDBStore(SqlStore):
     # -- DuckDB's own paths ------------------------------------------------------------------------------
 
     def _record_keys(self, ids: Sequence[str]) -> None:
-        self._insert("record_keys", ("key",), [(id_key(i),) for i in ids])
+        if ids:
+            with self._lock:
+                self._con.execute("INSERT INTO record_keys SELECT CAST('0x' || unnest(?::VARCHAR[]) AS UHUGEINT)",
+                                  [list(ids)])
 
     def import_subjects(self, parquet: Path, actor: str = "system") -> int:
         """Register subjects (id, scheme, kind, name) from a Parquet file; known ids are kept as they are.
@@ -178,6 +187,11 @@ class DuckDBStore(SqlStore):
             self.append_audit([AuditEntry(0, utc_now(), actor, "import_subjects",
                                           detail={"file": parquet.name, "new": added})])
         return added
+
+    def _arrow(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        """Arrow straight from the engine: no Python object per row."""
+        with self._lock, _faults(self.path):
+            return self._con.sql(sql, params=list(params)).to_arrow_table().cast(schema)
 
     def run_states(self, run: str) -> Iterator[tuple[str, str | None, list[str]]]:
         """Every subject's tier and lists in force in a run, streamed (one GROUP BY, no sort)."""
@@ -204,6 +218,18 @@ _ARROW: dict[str, pa.DataType] = {
 }
 
 
+@contextmanager
+def _faults(path: str) -> Iterator[None]:
+    """A driver error caused by the storage (disk full, I/O error, read-only, permission) becomes one
+    :class:`StorageFault`; any other error passes unchanged."""
+    try:
+        yield
+    except (duckdb.Error, OSError) as exc:
+        if (fault := storage_fault(path, exc)) is not None:
+            raise fault from None
+        raise
+
+
 def _q(column: str) -> str:
     return f'"{column}"'
 
@@ -217,5 +243,5 @@ def _holder(text: str) -> str:
 
 
 def id_key(record_id: str) -> int:
-    """The 60-bit dedup key of a record id (see migration 002)."""
-    return int(record_id[:15], 16)
+    """The dedup key of a record id: the whole 128-bit id as an integer (see migration 011)."""
+    return int(record_id, 16)

@@ -179,7 +179,27 @@ def ric_regions() -> tuple[tuple[str, int, int], ...]:
 
     Mirrors ``ric.get_birth_place``: the county entries of the code, each either always valid or
     valid for ``[start-end]`` years. A code with no county (only a province matches) is refused.
+    The properties of a code are those ``NumDB.info`` gives (every matching entry of a level, later
+    ones overriding), computed once per province instead of one ``info`` walk of the whole database
+    per code, which dominated the start of every ingest process; :func:`ric_regions_by_info` is the
+    walk itself, and a test holds the two equal.
     """
+    db = numdb.get("cn/loc")
+    if any(p[0] != 2 or any(c[0] != 4 for c in p[4]) for p in db.prefixes):
+        return ric_regions_by_info()  # another layout than the one the shortcut assumes
+    rows: list[tuple[str, int, int]] = []
+    for _, lo1, hi1, _, children in db.prefixes:
+        for p in _expand(lo1, hi1):
+            merged = _province_props(db, p)
+            for _, lo2, hi2, _, _ in children:
+                for c in _expand(lo2, hi2):
+                    rows.extend(_merged(_years(p + c, merged[0], merged[1].get(c, {}))))
+    return tuple(rows)
+
+
+@cache
+def ric_regions_by_info() -> tuple[tuple[str, int, int], ...]:
+    """:func:`ric_regions` through ``NumDB.info`` per code (the reference; slow)."""
     db = numdb.get("cn/loc")
     rows: list[tuple[str, int, int]] = []
     for _, lo1, hi1, _, children in db.prefixes:
@@ -188,6 +208,29 @@ def ric_regions() -> tuple[tuple[str, int, int], ...]:
                 for c in _expand(lo2, hi2):
                     rows.extend(_merged(_county_years(db, p + c)))
     return tuple(rows)
+
+
+_PROVINCES: dict[str, tuple[dict[str, str], dict[str, dict[str, str]]]] = {}
+
+
+def _province_props(db: numdb.NumDB, p: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The level-1 properties of province ``p`` and the level-2 properties of each county code under
+    it, merged in entry order as ``NumDB._find`` merges them."""
+    if p not in _PROVINCES:
+        top: dict[str, str] = {}
+        below: dict[str, dict[str, str]] = {}
+        for _, lo, hi, props, children in db.prefixes:
+            if lo <= p <= hi:
+                top.update(props)
+                for _, lo2, hi2, props2, _ in children:
+                    for c in _expand(lo2, hi2):
+                        below.setdefault(c, {}).update(props2)
+        _PROVINCES[p] = (top, below)
+    return _PROVINCES[p]
+
+
+def _years(code: str, top: dict[str, str], county_props: dict[str, str]) -> list[tuple[str, int, int]]:
+    return _county_list(code, {**top, **county_props})
 
 
 def _merged(rows: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -206,7 +249,10 @@ def _expand(lo: str, hi: str) -> list[str]:
 
 
 def _county_years(db: numdb.NumDB, code: str) -> list[tuple[str, int, int]]:
-    info = {k: v for _, props in db.info(code) for k, v in props.items()}
+    return _county_list(code, {k: v for _, props in db.info(code) for k, v in props.items()})
+
+
+def _county_list(code: str, info: dict[str, str]) -> list[tuple[str, int, int]]:
     out = []
     for county in str(info.get("county", "")).split(","):
         if not county:

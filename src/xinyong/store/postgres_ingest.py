@@ -40,19 +40,21 @@ def append_checked(store: PostgresStore, batch: pa.Table, *, source: str, batch_
             with con.cursor() as cur, cur.copy(
                     f"COPY xy_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(_csv(batch))
+        # subjects first: a record carries its subject's number (migration 011); a batch of duplicates
+        # only has subjects that are stored already, so this adds nothing for it
+        con.execute("INSERT INTO subjects (id, scheme, kind) SELECT DISTINCT ON (subject) subject, scheme, "
+                    "kind FROM xy_stage ORDER BY subject ON CONFLICT (id) DO NOTHING")
         new = con.execute(
             "INSERT INTO records (id, subject, source, type, occurred, decided, document, amount, batch, "
-            "received_at) SELECT id, subject, %s, type, occurred, decided, document, amount, %s, %s "
-            "FROM xy_stage ON CONFLICT (id) DO NOTHING RETURNING id, subject",
+            "received_at, sid) SELECT x.id, x.subject, %s, x.type, x.occurred, x.decided, x.document, x.amount, "
+            "%s, %s, s.sid FROM xy_stage x JOIN subjects s ON s.id = x.subject "
+            "ON CONFLICT (id) DO NOTHING RETURNING id, subject",
             [source, batch_id, now]).fetchall()
-        if new:
-            con.execute("INSERT INTO subjects (id, scheme, kind) SELECT DISTINCT ON (subject) subject, scheme, "
-                        "kind FROM xy_stage ORDER BY subject ON CONFLICT (id) DO NOTHING")
         accepted = len(new)
         entry = store.append_audit([AuditEntry(0, now, actor, "ingest", purpose="bulk ingest", detail={
             "batch": batch_id, "source": source, "new": accepted,
             "duplicates": batch.num_rows - accepted, **detail})])
         if accepted:
             store._run("INSERT INTO ingest_batches VALUES (?, ?)", [batch_id, entry[0].entry.seq])
-    return Appended(batch_id, accepted, batch.num_rows - accepted, frozenset(r[0] for r in new),
+    return Appended(batch_id, accepted, batch.num_rows - accepted, pa.array([r[0] for r in new], pa.string()),
                     frozenset(r[1] for r in new))

@@ -27,6 +27,7 @@ from psycopg_pool import ConnectionPool
 from xinyong.audit import AuditEntry, utc_now
 from xinyong.model.errors import InvalidInput, StoreError
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
+from xinyong.store.faults import storage_fault
 from xinyong.store.protocol import Appended
 from xinyong.store.sql_store import PAGE, SqlStore
 
@@ -113,7 +114,7 @@ class PostgresStore(SqlStore):
             yield con
             return
         try:
-            with self._pool.connection() as con:
+            with _server_faults(self.url), self._pool.connection() as con:
                 yield con
         except psycopg.OperationalError as exc:
             raise StoreError(f"PostgreSQL at {describe_url(self.url)}: {exc}".strip(), field="db") from None
@@ -124,7 +125,7 @@ class PostgresStore(SqlStore):
         if getattr(self._local, "con", None) is not None:
             yield
             return
-        with self._pool.connection() as con, con.transaction():
+        with _server_faults(self.url), self._pool.connection() as con, con.transaction():
             self._local.con = con
             try:
                 yield
@@ -210,6 +211,24 @@ class PostgresStore(SqlStore):
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+#: SQLSTATEs of the server's storage: 53100 disk full, 58030 I/O error, 25006 a read-only transaction
+#: (a hot standby, or default_transaction_read_only), 42501 a privilege refused by the server
+_FAULTS = {"53100": "disk full", "58030": "I/O error", "25006": "read-only database (a replica, or "
+           "default_transaction_read_only)", "42501": "permission denied"}
+
+
+@contextmanager
+def _server_faults(url: str) -> Iterator[None]:
+    """The server's storage faults as one :class:`StorageFault` (the transaction has rolled back)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        reason = _FAULTS.get(exc.sqlstate or "")
+        if reason is not None and (fault := storage_fault(describe_url(url), exc, reason)) is not None:
+            raise fault from None
+        raise
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -238,15 +239,23 @@ CHECKED_SCHEMA = pa.schema([
 ])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Appended:
-    """What one checked batch added: counts, the new record ids and the subjects they are about."""
+    """What one checked batch added: counts, the new record ids and the subjects they are about.
+
+    ``ids`` stays an Arrow array: a file ingest never looks at the ids, and a million of them as Python
+    strings cost more than the batch's dedup; ``new_ids`` makes the set once, for callers that ask.
+    """
 
     batch: str
     accepted: int
     duplicates: int
-    new_ids: frozenset[str]
+    ids: pa.Array | pa.ChunkedArray
     subjects: frozenset[str]
+
+    @cached_property
+    def new_ids(self) -> frozenset[str]:
+        return frozenset(self.ids.to_pylist())
 
 
 @runtime_checkable
@@ -279,7 +288,23 @@ class SubjectImport(Protocol):
     def import_subjects(self, parquet: Path, actor: str = "system") -> int: ...
 
 
-class FullStore(Store, BulkIngest, RunWriter, SubjectImport, Protocol):
+#: The Arrow schema of :meth:`RunStates.run_state_table`: ``lists`` is the in-force list ids joined by
+#: ``,`` in order ("" for none; list ids never contain a comma), ``tier`` is null unless asked for.
+RUN_STATE_SCHEMA = pa.schema([("subject", pa.string()), ("tier", pa.string()), ("lists", pa.string())])
+
+
+@runtime_checkable
+class RunStates(Protocol):
+    """A run's states as columns, for a decision index built in bulk rather than row by row."""
+
+    def run_state_table(self, run: str, tiers: Sequence[str], lists: Sequence[str]) -> pa.Table:
+        """``RUN_STATE_SCHEMA`` rows of the run's subjects whose tier is one of ``tiers`` or who are
+        listed, in force at the run's as-of date, on one of ``lists``: the tier (if one of ``tiers``)
+        and those lists. Everyone else's state reads as blank to a caller that asked for these."""
+        ...
+
+
+class FullStore(Store, BulkIngest, RunWriter, SubjectImport, RunStates, Protocol):
     """What both shipped backends implement: the core and every capability."""
 
 

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from xinyong.audit import GENESIS, AuditEntry, ChainedEntry, chain, renumber, utc_now
 from xinyong.model.catalogue import Catalogue
@@ -28,6 +28,7 @@ from xinyong.model.record import Amendment, Record
 from xinyong.model.runs import RunQuery, RunSummary
 from xinyong.store.migrate import Migration, migrations
 from xinyong.store.protocol import (
+    RUN_STATE_SCHEMA,
     Added,
     AssessmentRow,
     AssessmentRun,
@@ -39,14 +40,18 @@ from xinyong.store.protocol import (
     SubjectRow,
 )
 
+if TYPE_CHECKING:  # pyarrow is imported where a table is built
+    import pyarrow as pa
+
 AUDIT_COLUMNS = ("seq", "at", "actor", "action", "subject", "purpose", "detail", "prev_hash", "hash")
 PAGE = 10_000
 
 
 def audit_rows(chained: Sequence[ChainedEntry]) -> list[tuple[Any, ...]]:
-    """Chained entries as rows of ``audit_log`` (detail as canonical-ish JSON text)."""
+    """Chained entries as rows of ``audit_log`` (detail as the canonical JSON text that was hashed,
+    already computed when the entry was prepared)."""
     return [(c.entry.seq, c.entry.at, c.entry.actor, c.entry.action, c.entry.subject, c.entry.purpose,
-             json.dumps(dict(c.entry.detail), sort_keys=True, ensure_ascii=False), c.prev_hash, c.hash)
+             c.entry.detail_json(), c.prev_hash, c.hash)
             for c in chained]
 
 
@@ -239,8 +244,11 @@ class SqlStore:
                              r.amount, batch, now))
             if rows:
                 self._add_subjects({r.subject for r in records})
+                sid = dict(self._query("SELECT id, sid FROM subjects WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                                       [sorted({row[1] for row in rows})]))  # the subject keys (migration 011)
                 self._insert("records", ("id", "subject", "source", "type", "occurred", "decided", "document",
-                                         "amount", "batch", "received_at"), rows)
+                                         "amount", "batch", "received_at", "sid"),
+                             [(*row, sid[row[1]]) for row in rows])
                 self._record_keys(new)
             self.append_audit(_per_subject(actor, "add_records", now, [(row[1], row[0]) for row in rows],
                                            len(ids), {"batch": batch}))
@@ -341,6 +349,27 @@ class SqlStore:
                 current[2].append(list_id)
         if current is not None:
             yield current
+
+    def run_state_table(self, run: str, tiers: Sequence[str], lists: Sequence[str]) -> pa.Table:
+        """RunStates: the subjects with one of ``tiers`` or an in-force listing on one of ``lists``, as
+        Arrow columns (``RUN_STATE_SCHEMA``); one query, no Python object per subject on DuckDB. Both
+        sides are filtered before they meet, so the run's other subjects are never joined (a run writes
+        a listing only for a subject it assessed)."""
+        return self._arrow(
+            "WITH t AS (SELECT subject, tier FROM assessments WHERE run = ? AND tier IN "
+            "(SELECT unnest(?::VARCHAR[]))), l AS (SELECT l.subject, string_agg(l.list, ',' ORDER BY l.list) "
+            "AS lists FROM listings l JOIN assessment_runs r ON r.run = l.run WHERE l.run = ? "
+            "AND l.since <= r.as_of AND r.as_of < l.until AND l.list IN (SELECT unnest(?::VARCHAR[])) "
+            "GROUP BY l.subject) SELECT coalesce(t.subject, l.subject) AS subject, t.tier, "
+            "coalesce(l.lists, '') AS lists FROM t FULL OUTER JOIN l ON l.subject = t.subject",
+            [run, list(tiers), run, list(lists)], RUN_STATE_SCHEMA)
+
+    def _arrow(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        """A query's rows as an Arrow table of ``schema`` (an adapter with native Arrow overrides this)."""
+        import pyarrow as pa
+
+        rows = self._query(sql, params)
+        return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(schema)], schema=schema)
 
     def listings_in_force(self, list_id: str, run: str) -> list[ListingRow]:
         """Members of a list in a run, in force at the run's as-of date (since ≤ as_of < until)."""
@@ -512,6 +541,10 @@ def _storable(e: AuditEntry) -> AuditEntry:
             return any(has_nul(x) for x in v)
         return False
 
+    # the canonical text (prepared once per entry) spells a NUL in any string as \u0000: its absence
+    # clears the entry without walking ``detail``; its presence may be a literal backslash, so then walk
+    if "\\u0000" not in e.canonical():
+        return e
     if not has_nul((e.actor, e.action, e.subject, e.purpose)) and not has_nul(dict(e.detail)):
         return e
     return AuditEntry(e.seq, e.at, clean(e.actor), clean(e.action), clean(e.subject), clean(e.purpose),

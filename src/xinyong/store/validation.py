@@ -6,9 +6,9 @@ that any store appends natively (:class:`~xinyong.store.protocol.BulkIngest`). T
 private in-memory DuckDB connection used as a vectorised compute engine: it never sees the store, so
 the same validation serves DuckDB and PostgreSQL stores alike and holds no store lock while it runs.
 
-A batch never becomes Python objects: subject identifiers are decided with numpy over the Arrow buffers
-(:func:`~xinyong.store.identifier_sql.compact_keys`, python-stdnum per row only for values not in
-compact form); every other check (catalogue, dates, amounts, document) and the record id (the same
+A batch never becomes Python objects: subject identifiers are decided once per distinct value, with
+numpy over the Arrow buffers (:func:`~xinyong.store.identifier_sql.compact_keys`, python-stdnum only for
+values not in compact form); every other check (catalogue, dates, amounts, document) and the record id (the same
 canonical text as ``Record.id``) is one SQL pass. Only the rejected rows come back to Python, to name
 what is wrong. The formats are the row contract's (:mod:`xinyong.model.rows`).
 """
@@ -173,25 +173,28 @@ class RecordValidator:
         return Validated(batch.num_rows, valid, rejects, checked.cast(CHECKED_SCHEMA), ids)
 
     def _subjects(self, batch: pa.Table) -> pa.Table:
-        """``batch`` with ``skey`` (canonical key or null), ``kind`` and ``ctrl`` for every row.
+        """``batch`` with ``skey`` (canonical key or null), ``kind``, ``scheme`` and ``ctrl`` for every row.
 
-        Compact values are decided with numpy over the Arrow buffers; the rest (other forms, other
-        schemes, nulls) are resolved with the registry (python-stdnum), per row.
+        Each distinct subject text is decided once (a batch names each subject about ten times): compact
+        values with numpy over the Arrow buffers, the rest (other forms, other schemes) with the
+        registry (python-stdnum); the answers are then spread back to the rows by dictionary index.
         """
-        subjects = batch.column("subject")
+        encoded = pc.dictionary_encode(batch.column("subject").combine_chunks())
+        values, index = encoded.dictionary, encoded.indices
+        n = len(values)
         if self.fast:
-            compact, keys, kind_codes = compact_keys(subjects)
+            compact, keys, kind_codes = compact_keys(values)
         else:
-            compact = np.zeros(batch.num_rows, dtype=np.bool_)
-            keys = pa.nulls(batch.num_rows, pa.large_string())
-            kind_codes = np.zeros(batch.num_rows, dtype=np.int8)
-        names = pa.array(KIND_NAMES, pa.large_string())
+            compact = np.zeros(n, dtype=np.bool_)
+            keys = pa.nulls(n, pa.large_string())
+            kind_codes = np.zeros(n, dtype=np.int8)
+        names = pa.array(KIND_NAMES, pa.string())
         kinds = names.take(pa.array(kind_codes - 1, pa.int8(), mask=kind_codes == 0))
         other = np.flatnonzero(~compact)
         if len(other):
             fb_keys: list[str | None] = []
             fb_kinds: list[str | None] = []
-            for text in subjects.take(pa.array(other)).to_pylist():
+            for text in values.take(pa.array(other)).to_pylist():
                 try:
                     ref = self.schemes.parse(text or "")
                     fb_keys.append(ref.key)
@@ -201,8 +204,11 @@ class RecordValidator:
                     fb_kinds.append(None)
             mask = pa.array(~compact)
             keys = pc.replace_with_mask(keys, mask, pa.array(fb_keys, pa.large_string()))
-            kinds = pc.replace_with_mask(kinds, mask, pa.array(fb_kinds, pa.large_string()))
-        return (batch.append_column("skey", keys).append_column("kind", kinds)
+            kinds = pc.replace_with_mask(kinds, mask, pa.array(fb_kinds, pa.string()))
+        keys = keys.cast(pa.string())
+        schemes = pc.list_element(pc.split_pattern(keys, ":", max_splits=1), 0)
+        return (batch.append_column("skey", keys.take(index)).append_column("kind", kinds.take(index))
+                .append_column("scheme", schemes.take(index))
                 .append_column("ctrl", _control_chars(batch.column("document"))))
 
     def _validate_sql(self, batch: pa.Table) -> str:
@@ -225,11 +231,11 @@ class RecordValidator:
                       f"AND {amt} >= 0, false))")
         return f"""
 WITH k AS (
-  SELECT row, skey, kind, type, document, NULLIF(trim(source), '') AS source, ctrl,
+  SELECT row, skey, kind, scheme, type, document, NULLIF(trim(source), '') AS source, ctrl,
     {day("occurred")} AS occ, {day("decided")} AS dec, {am} AS am
   FROM _xy_batch),
 f AS (
-  SELECT k.row, k.skey, k.kind, k.type, k.occ, k.dec, k.document,
+  SELECT k.row, k.skey, k.kind, k.scheme, k.type, k.occ, k.dec, k.document,
     {amt} AS amt,
     k.skey IS NOT NULL AS subj_ok,
     coalesce(k.source = {src}, true) AS src_ok,
@@ -247,7 +253,7 @@ g AS (
   SELECT *, ({" AND ".join(FLAGS)}) AS ok FROM f),
 h AS (
   SELECT *, CASE WHEN ok THEN {rid} END AS id FROM g)
-SELECT *, CAST('0x' || substr(id, 1, 15) AS BIGINT) AS key, split_part(skey, ':', 1) AS scheme FROM h"""
+SELECT *, CAST('0x' || substr(id, 1, 15) AS BIGINT) AS key FROM h"""
 
     def _reasons(self, file: str, r: dict[str, object]) -> Iterator[RejectRow]:
         def shown(fld: str) -> str:

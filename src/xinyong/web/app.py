@@ -21,11 +21,12 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import xinyong
-from xinyong.service.auditlog import DEFAULT_MAX_DELAY, DEFAULT_MAX_ENTRIES, AuditBuffer
+from xinyong.service.auditlog import DEFAULT_MAX_DELAY, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LAG, AuditBuffer
+from xinyong.service.budget import DEFAULT_READ_BUDGET
 from xinyong.service.checkpoints import Checkpointer
 from xinyong.service.online import DEFAULT_MAX_BATCH, Online
 from xinyong.store import open_store
-from xinyong.web import problems
+from xinyong.web import pages, problems
 from xinyong.web.fastpath import DecisionFastPath
 from xinyong.web.headers import SingleAuthorization
 from xinyong.web.limits import BodyLimit
@@ -45,18 +46,21 @@ class Settings:
     max_batch: int = DEFAULT_MAX_BATCH
     audit_max_delay: float = DEFAULT_MAX_DELAY
     audit_max_entries: int = DEFAULT_MAX_ENTRIES
+    audit_max_lag: float = DEFAULT_MAX_LAG     # reads refused (503) once the oldest unflushed entry is older
     checkpoint_key: str | None = None        # Ed25519 private key (PEM): sign the chain head
     checkpoint_dir: str = "checkpoints"
     checkpoint_interval: float = 60.0
     access_log: bool = True                  # one JSON line per request (structlog), with a request id
+    read_budget: float = DEFAULT_READ_BUDGET  # seconds a growing read may compute before it is refused (503)
 
     def open(self) -> Online:
         store = open_store(self.db, create=False)
-        audit = AuditBuffer(store, max_delay=self.audit_max_delay, max_entries=self.audit_max_entries)
+        audit = AuditBuffer(store, max_delay=self.audit_max_delay, max_entries=self.audit_max_entries,
+                            max_lag=self.audit_max_lag)
         checkpointer = (Checkpointer(store, Path(self.checkpoint_key), Path(self.checkpoint_dir),
                                      self.checkpoint_interval) if self.checkpoint_key else None)
         return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True,
-                      checkpointer=checkpointer)
+                      checkpointer=checkpointer, read_budget=self.read_budget)
 
 
 SETTINGS_ENV = "XINYONG_SERVE_SETTINGS"
@@ -112,4 +116,5 @@ def create_app(target: Settings | Online, *, max_body_bytes: int | None = None, 
     app.add_middleware(Observe, metrics=Metrics(), access_log=access_log)  # added last: runs first
     for module in (decisions, records, subjects, cases, keys, public, impact):
         app.include_router(module.router)
+    pages.install(app)  # the HTML pages: same service, principals and audit as /v1
     return app

@@ -23,7 +23,9 @@ from xinyong.model.errors import (
     InvalidInput,
     NotFound,
     NotYetEligible,
+    OverBudget,
     PolicyError,
+    StorageFault,
     StoreError,
     TooLarge,
     Unauthenticated,
@@ -72,8 +74,12 @@ def domain_response(exc: XinyongError, path: str | None = None) -> Response:
         extra["earliest"] = exc.earliest.isoformat() if exc.earliest else None
     if isinstance(exc, PolicyError):
         extra["problems"] = [p.as_dict() for p in exc.problems]
+    if isinstance(exc, OverBudget):  # the budget that was spent, in seconds
+        extra["budget"] = exc.budget
+    # a storage fault waits for an operator (space freed), an over-budget read for the load to pass
+    retry = "30" if isinstance(exc, StorageFault) else "5" if isinstance(exc, OverBudget) else "1"
     headers = ({"WWW-Authenticate": 'Bearer realm="xinyong"'} if status == 401
-               else {"Retry-After": "1"} if status == 503 else None)
+               else {"Retry-After": retry} if status == 503 else None)
     return problem(status, exc.title, exc.message, instance=path, headers=headers, **extra)
 
 
@@ -127,9 +133,14 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                        "detail": {"type": "string"}, "instance": {"type": "string"},
                        "field": {"type": "string"}, "limit": {"type": "integer"},
-                       "earliest": {"type": "string", "format": "date"}}}}}}
+                       "earliest": {"type": "string", "format": "date"}, "budget": {"type": "number"}}}}},
+           **({"headers": {"Retry-After": {"description": "Seconds to wait before retrying",
+                                           "schema": {"type": "integer"}}}} if code == 503 else {})}
     for code, desc in ((400, "The request is malformed: a body that cannot be parsed, or a duplicate header"),
                        (401, "No key, or an unknown or revoked key"), (403, "The key may not do this"),
                        (404, "Not found"), (413, "Body or batch too large; `limit` states the limit"),
-                       (422, "Invalid input; `field` names it (a repair applied for too early: `earliest`)"))
+                       (422, "Invalid input; `field` names it (a repair applied for too early: `earliest`)"),
+                       (503, "Not now, retry after `Retry-After`: the audit log cannot keep up (reads are refused "
+                             "rather than answered unrecorded), a storage fault (disk full, read-only), or the "
+                             "read budget per request is spent (`budget`, seconds)"))
 }

@@ -3,11 +3,12 @@
 The hot path: a key lookup, a dict lookup in the decision index and an entry in the audit buffer; no
 query, no thread pool (async endpoints, nothing here blocks).
 
-Both endpoints authenticate before they read or parse the body (401 for a missing, unknown or revoked
-key whatever the body), then require ``Content-Type: application/json`` (415 otherwise), then validate:
-the same order and the same answers as ``web.fastpath``. The request bodies are therefore parsed here
-with the pydantic models (not by FastAPI, which would validate before the key is checked) and
-documented through ``openapi_extra``.
+``POST /v1/decisions`` is :func:`web.fastpath.answer`, the one implementation the fast path also
+serves; the route documents it and serves it when the fast path is not installed. The batch endpoint
+follows the same order: it authenticates before it reads or parses the body (401 for a missing, unknown
+or revoked key whatever the body), then requires ``Content-Type: application/json`` (415 otherwise),
+then validates. The request bodies are therefore parsed by the pydantic models, not by FastAPI (which
+would validate before the key is checked), and documented through ``openapi_extra``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from xinyong.service.principals import Principal
 from xinyong.web.auth import BEARER_DOC
 from xinyong.web.fastpath import (
     UNSUPPORTED_MEDIA_TYPE_DOC,
+    answer,
     authenticate,
-    decision_json,
+    decision_headers,
     is_json,
     unsupported_media_type,
 )
@@ -45,8 +47,8 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
 async def _caller(request: Request) -> tuple[Online, Principal] | Response:
     """The service and the authenticated caller, or the 415 answer; the body is not read yet."""
     svc: Online = request.app.state.online
-    who = authenticate(svc, request.headers.get("authorization", ""))  # Unauthenticated: 401 via problems
-    content_type = request.headers.get("content-type", "")
+    authorization, content_type, _ = decision_headers(request.scope["headers"])
+    who = authenticate(svc, authorization)  # Unauthenticated: 401 via problems
     if not is_json(content_type):
         return unsupported_media_type(request.url.path, content_type)
     return svc, who
@@ -57,16 +59,10 @@ async def _caller(request: Request) -> tuple[Online, Principal] | Response:
 async def decide(request: Request) -> Response:
     """Effect (allow / deny / review / benefit), the measures that decided it with their imposing agency
     and legal basis, the policy versions, and a decision id. Never records, never a score."""
-    # Normally answered by ``web.fastpath`` before routing; this route documents it and is the same code.
-    caller = await _caller(request)
-    if isinstance(caller, Response):
-        return caller
-    svc, who = caller
-    try:
-        content = await decision_json(svc, who, await request.body())
-    except ValidationError as exc:
-        return validation_response(exc.errors(), request.url.path)
-    return Response(content, media_type="application/json")
+    # Normally answered by ``web.fastpath`` before routing, with the same function.
+    authorization, content_type, _ = decision_headers(request.scope["headers"])
+    out = await answer(request.app.state.online, request.url.path, authorization, content_type, request.body)
+    return out if isinstance(out, Response) else Response(out, media_type="application/json")
 
 
 @router.post("/decisions:batch", response_model=None, responses={200: {"model": BatchDecisionOut}},

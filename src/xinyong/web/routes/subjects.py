@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from xinyong.model.record import amount_text
+from xinyong.service.online import SubjectFile
 from xinyong.web.auth import Caller, Service
 from xinyong.web.problems import PROBLEM_RESPONSES
 from xinyong.web.schemas import AccessOut, AmendmentOut, RecordOut, SubjectFileOut
@@ -21,7 +22,11 @@ def subject_file(subject: str, who: Caller, svc: Service,
                  as_of: date | None = Query(default=None)) -> SubjectFileOut:
     """Score, tier, listings, every record's contribution, the records and amendments, and the access
     log: who asked about this subject, when, and for what purpose. A subject key reads only its own."""
-    f = svc.subject_file(who, subject, purpose, as_of)
+    return file_out(svc.subject_file(who, subject, purpose, as_of))
+
+
+def file_out(f: SubjectFile) -> SubjectFileOut:
+    """The response body of a file: shared with the portal's file page, which renders the same object."""
     return SubjectFileOut(
         subject=f.subject, as_of=f.as_of, assessments=f.assessments,
         records=[RecordOut(id=r.id, source=r.source, type=r.type, occurred=r.occurred, decided=r.decided,
