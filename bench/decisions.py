@@ -36,6 +36,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from abtable import Row, write_rows
 from xinyong.model.assessment import Effect
 from xinyong.service.demo import DEMO_AS_OF, build_demo
 from xinyong.service.index_build import build_index
@@ -73,6 +74,12 @@ def alternate(rounds: int, contender: Callable[[], Any], baseline: Callable[[], 
     return a, b, more
 
 
+def spread(contender: list[float], baseline: list[float]) -> tuple[float, float, float]:
+    """Median, min and max of the per-round ratios baseline / contender (> 1: the contender is faster)."""
+    r = [b / a for a, b in zip(contender, baseline, strict=True)]
+    return statistics.median(r), min(r), max(r)
+
+
 def ratios(contender: list[float], baseline: list[float]) -> str:
     r = [b / a for a, b in zip(contender, baseline, strict=True)]
     return f"{statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f}, {len(r)} rounds)"
@@ -86,6 +93,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--build-rounds", type=int, default=3)
     ap.add_argument("--db", type=Path, default=None, help="reuse a demo store built earlier at this path")
+    ap.add_argument("--json", type=Path, default=None, help="append the table rows here (bench/all.py)")
     args = ap.parse_args()
     as_of: date = DEMO_AS_OF
     with tempfile.TemporaryDirectory(prefix="xinyong-bench-") as tmp:
@@ -145,6 +153,7 @@ def run(reg: Registry, registered: int, everyone: list[str], as_of: date, args: 
     allow = Effect.ALLOW
     a, b, (floor,) = alternate(args.rounds, lambda: list(index.effects(keys, ACTION)),
                                lambda: [pre.get(k, allow) for k in keys], lambda: list(map(pre.get, keys)))
+    a_eff, b_eff = a, b
     print(f"effects, {args.checks:,} checks: index {statistics.median(a):.3f} s, dict {statistics.median(b):.3f} s, "
           f"ratio {ratios(a, b)}; against map(dict.get) {statistics.median(floor):.3f} s: {ratios(a, floor)}")
 
@@ -155,6 +164,17 @@ def run(reg: Registry, registered: int, everyone: list[str], as_of: date, args: 
     print(f"decision, {len(few):,} checks: index {statistics.median(a):.3f} s, dict {statistics.median(b):.3f} s, "
           f"ratio {ratios(a, b)}")
     print("targets: build <= 2 s and <= 64 bytes per subject at 1 M subjects; effects >= 0.9x the dict")
+    eff = spread(a_eff, b_eff)
+    per_subject = kept / registered
+    write_rows(args.json, [
+        Row(f"decision index build, {registered:,} subjects", f"{med(builds):.2f} s", "", None,
+            target="<= 2 s", met=med(builds) <= 2.0,
+            note=f"columns {med(columns):.2f} s, due process {med(due):.2f} s; min {min(builds):.2f} s"),
+        Row(f"decision index memory, {registered:,} subjects", f"{per_subject:.0f} bytes/subject", "", None,
+            target="<= 64 bytes/subject", met=per_subject <= 64),
+        Row(f"in-process `effects`, {args.checks:,} checks", f"{med(a_eff):.3f} s", f"dict {med(b_eff):.3f} s",
+            eff[0], eff[1], eff[2], target=">= 0.9x", met=eff[0] >= 0.9),
+    ])
 
 
 if __name__ == "__main__":

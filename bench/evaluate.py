@@ -1,6 +1,6 @@
 """Benchmark: the query `xinyong evaluate` runs against a hand-written DuckDB query, in alternating rounds.
 
-Usage: python bench/evaluate.py [--records 10_000_000] [--subjects N] [--rounds 5] [--clustered]
+Usage: python bench/evaluate.py [--records 10_000_000] [--subjects N] [--rounds 5] [--clustered] [--json FILE]
 
 Builds a store (every migration, so records carry their subject numbers as the ingest writes them) with
 random records of the types ``bench/policy.yaml`` scores, then in each round times, one after the other
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--clustered", action="store_true", help="store records clustered by subject")
     ap.add_argument("--no-snapshot", action="store_true", help="time the query only")
+    ap.add_argument("--json", type=Path, default=None, help="append the rows for bench/all.py (JSON lines)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from xinyong.engines.compiler import compile_policy
@@ -178,6 +179,22 @@ def main() -> None:
     if snapshots:
         summary("snapshot", snapshots)
     print("target: xinyong/hand <= 1.0")
+    if args.json:
+        sys.path.insert(0, str(HERE))
+        from abtable import Row, write_rows
+
+        def row(work: str, pairs: list[tuple[float, float]]) -> Row:
+            ratios = [ours / hand for hand, ours in pairs]
+            med = statistics.median(ratios)
+            return Row(work, f"{statistics.median([o for _, o in pairs]):.2f} s",
+                       f"hand-written DuckDB SQL: {statistics.median([h for h, _ in pairs]):.2f} s",
+                       med, min(ratios), max(ratios), "<= 1.0x", med <= 1.0,
+                       "ratio: xinyong time / hand-written time (lower is better)")
+
+        rows = [row(f"`evaluate` {args.records / 1e6:g} M records, query only", [(r[0], r[1]) for r in queries])]
+        if snapshots:
+            rows.append(row(f"`evaluate` {args.records / 1e6:g} M records, with snapshot", snapshots))
+        write_rows(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: validated bulk ingest (CSV, Parquet, JSON Lines) against plain DuckDB loads, alternating.
 
 Usage: python bench/ingest.py [--records 1_000_000] [--subjects N] [--rounds 5] [--formats csv,parquet,jsonl]
-                              [--batch-rows N] [--keep DIR] [--before SRC_DIR]
+                              [--batch-rows N] [--keep DIR] [--before SRC_DIR] [--json FILE]
 
 Generates ``records`` valid records (``xinyong.lab.bulk``; the court enforcement types, so one source
 submits the whole file) as Parquet, and the same rows as CSV and JSON Lines. Then, per round and per
@@ -149,6 +149,7 @@ def main() -> None:
     ap.add_argument("--before", type=Path, default=None,
                     help="another source tree (e.g. `git archive HEAD src`): its ingest is timed too, as `before`")
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree timed as `ingest`")
+    ap.add_argument("--json", type=Path, default=None, help="append the rows for bench/all.py (JSON lines)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:  # --before: ingest with the other tree's code, in a process of its own
@@ -203,6 +204,36 @@ def main() -> None:
                 print(f"{'':<{len(what) + 2}}{fmt:<8}{name:<13}{n / statistics.median(secs) / 1e6:9.2f}   "
                       f"{cells[0]:<22}{cells[1]:<22}")
     print("target: ingest >= 1 M rows/s for csv and parquet, >= 0.5 M rows/s for jsonl")
+    write_json(args.json, formats, times, n)
+
+
+TARGET_ROWS_S = {"csv": 1e6, "parquet": 1e6, "jsonl": 5e5}
+READER = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}
+
+
+def write_json(path: Path | None, formats: list[str], times: dict[tuple[str, str], list[tuple[float, float]]],
+               n: int) -> None:
+    """One row per format for ``bench/all.py`` (ratio: ingest time / load time, lower is better)."""
+    if path is None:
+        return
+    sys.path.insert(0, str(HERE))
+    from abtable import Row, write_rows
+
+    rows = []
+    for fmt in formats:
+        walls = {k: [t[0] for t in times[(fmt, k)]] for k in ("load", "plain", "ingest")}
+        ratios = [a / b for a, b in zip(walls["ingest"], walls["load"], strict=True)]
+        floor = [a / b for a, b in zip(walls["plain"], walls["load"], strict=True)]
+        rate = n / statistics.median(walls["ingest"])
+        target = TARGET_ROWS_S[fmt]
+        rows.append(Row(
+            f"`xinyong ingest`, {n / 1e6:g} M-row {fmt}", f"{rate / 1e6:.2f} M rows/s",
+            f"DuckDB {READER[fmt]} into a table: {n / statistics.median(walls['load']) / 1e6:.2f} M rows/s",
+            statistics.median(ratios), min(ratios), max(ratios), f">= {target / 1e6:g} M rows/s", rate >= target,
+            f"ratio: ingest time / load time (lower is better); floor (INSERT with the sha256 content id, no "
+            f"validation) {statistics.median(floor):.2f}x of load, {n / statistics.median(walls['plain']) / 1e6:.2f} "
+            "M rows/s", {"rows_per_s": rate}))
+    write_rows(path, rows)
 
 
 if __name__ == "__main__":
