@@ -93,9 +93,9 @@ def test_the_index_decides_like_check_for_every_subject(stores: Stores, tmp_path
         assert bid[new] is not Effect.DENY and bid[objected] is not Effect.DENY
         assert bid[renewed] is Effect.DENY and bid[rejected] is Effect.DENY and bid[late] is Effect.DENY
         assert index.decision(smuggler, "customs.inspection", "t").effect is not Effect.REVIEW
-        for subject in (new, renewed, objected, rejected, UNKNOWN[0]):
-            assert reg.check(subject, "procurement.bid", "t", AS_OF) == index.decision(subject, "procurement.bid",
-                                                                                        "t")
+        for subject in (new, renewed, objected, rejected, *UNKNOWN):
+            for action in actions:  # `check` (one subject, from its file) and the index answer alike
+                assert reg.check(subject, action, "t", AS_OF) == index.decision(subject, action, "t")
         batch = reg.check_batch([*everyone[:50], *UNKNOWN], "procurement.bid", "t", AS_OF)
         assert [d.effect for d in batch] == effects["procurement.bid"][:50] + effects["procurement.bid"][-3:]
 

@@ -152,9 +152,16 @@ class Registry:
     def check(self, subject: str, action: str, purpose: str, as_of: date) -> Decision:
         """A decision for a relying party: effect, measures and legal basis; no records, no score."""
         _require_purpose(purpose)
-        pairs = self.assess_in_force(subject, as_of)
-        decision = decide_states(pairs[0][1].subject, (PolicyState.of(lp.policy, a) for lp, a in pairs),
-                                 action, purpose, as_of)
+        key = self.schemes.parse(subject).key
+        if self.store.subject_names([key]):
+            pairs = self._in_force(key, *self.store.cases.files_of([key])[key], as_of)
+            states = [PolicyState.of(lp.policy, a) for lp, a in pairs]
+        else:
+            # A subject the register does not hold has no assessment: no tier, no list, so no measure,
+            # neither a sanction nor a benefit (an empty file would grade a company at its base score).
+            # The decision index answers unknown subjects the same way.
+            states = [PolicyState(lp.policy, None, frozenset()) for lp in self.policies(as_of)]
+        decision = decide_states(key, states, action, purpose, as_of)
         self._audit("decide", subject=decision.subject, purpose=purpose, detail=decision_detail(decision))
         return decision
 
