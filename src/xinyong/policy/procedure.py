@@ -20,6 +20,7 @@ No clock: every function takes its dates.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
@@ -31,11 +32,19 @@ from xinyong.model.base import Frozen
 from xinyong.model.case import CaseKind, CaseView
 from xinyong.model.catalogue import Severity
 from xinyong.model.identifiers import SchemeRegistry
-from xinyong.model.record import Amendment, Record
+from xinyong.model.record import Amendment, AmendmentKind, Record
 from xinyong.policy.calendar import DEFAULT_CALENDAR, WorkingCalendar, load_calendar
 from xinyong.policy.evaluate import ENDING_KINDS, evaluate
 from xinyong.policy.loader import LoadedPolicy
-from xinyong.policy.schema import AllCondition, AnyCondition, Condition, ListDef, NotCondition, RecordCondition
+from xinyong.policy.schema import (
+    AllCondition,
+    AnyCondition,
+    Condition,
+    ListDef,
+    NotCondition,
+    RecordCondition,
+    TierCondition,
+)
 
 # --- deadlines ------------------------------------------------------------------------------------
 # Every deadline function takes the calendar as a parameter (a policy names its own:
@@ -126,10 +135,26 @@ def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], ame
                   tick: Callable[[], None] | None = None) -> date:
     """The first day of the unbroken run of listings that ``listing`` belongs to.
 
-    Walks back one renewal at a time: if the list was in force the day before ``since``, the episode
-    started at (or before) that listing's since. Usually one extra evaluation; a file renewed daily for
-    years costs one evaluation per renewal, so ``tick`` (the caller's time budget) is called before each.
+    The episode is defined by walking back one renewal at a time (:func:`_walk_back`): if the list held
+    the day before ``since``, the episode started at (or before) that listing's since. Walked literally,
+    a file renewed daily for years costs one full evaluation per renewal, each linear in the file.
+
+    When the list's entry is *monotone* (:func:`_monotone`), the same day is found with a logarithmic
+    number of evaluations per jump instead (:func:`_jump_back`); otherwise the walk is kept, because a
+    ``not`` or a tier in the entry can make a list hold again after a day it did not, and only the walk
+    says which of those days the episode reaches. ``tick`` (the caller's time budget) is called before
+    every evaluation either way.
     """
+    entry = lp.policy.list_def(listing.list_id).entry
+    if _Monotony(lp, records, amendments).holds(entry):
+        return _jump_back(lp, subject, records, amendments, listing, schemes, tick)
+    return _walk_back(lp, subject, records, amendments, listing, schemes, tick)
+
+
+def _walk_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
+               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None) -> date:
+    """The episode start by its definition: from ``since``, step to the since of the listing in force the
+    day before, until there is none. One evaluation per renewal (at most 1 000 steps)."""
     start = listing.since
     for _ in range(1000):
         if tick is not None:
@@ -140,6 +165,127 @@ def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], ame
             return start
         start = prev.since
     return start
+
+
+class _Monotony:
+    """Whether a list's entry, over this file, only grows with the records behind it and back in time, so
+    that :func:`_jump_back` finds what :func:`_walk_back` finds.
+
+    - A record condition on the subject's own records is monotone: a record active and within the window
+      on a day was so on every earlier day since its decision (validity, windows and ending amendments
+      only ever end a record), and more records give more hits (amounts are never negative). Not
+      ``amount_at_least`` once a ``correct`` amendment exists: an amount may be lower on an earlier day.
+    - A tier condition is monotone when its tiers are the worst ones from some tier on, every better tier
+      has a ``min`` and those with a ``when`` are above the lowest ``min`` of those without one (so being
+      in them means exactly "score below that ``min``"), and no record of the file can add points (no
+      rule of its type gives more than zero, no cap turns a deduction into an addition, no
+      ``correct`` amendment changes an amount): more records, or an earlier day within the listing, then
+      only lower the score, and every counted record is behind the listing.
+    - ``all`` and ``any`` of monotone parts are monotone; ``not`` never is (a record leaving can start
+      it), nor is anything else. Not monotone means walked, which is always right.
+    """
+
+    def __init__(self, lp: LoadedPolicy, records: Sequence[Record], amendments: Sequence[Amendment]) -> None:
+        self.lp = lp
+        self.corrected = any(a.kind is AmendmentKind.CORRECT for a in amendments)
+        scoring = lp.policy.scoring
+        if scoring is None:
+            self.deducts_only = False
+            return
+        rules = {r.type: r for r in scoring.rules}
+        present = {r.type for r in records} & set(rules)
+        self.deducts_only = (not self.corrected
+                             and all((rules[t].points if rules[t].points is not None
+                                      else rules[t].points_per_unit or 0) <= 0 for t in present)
+                             and all((c.min is None or c.min <= 0) and (c.max is None or c.max >= 0)
+                                     for c in scoring.caps))
+
+    def holds(self, cond: Condition) -> bool:
+        if isinstance(cond, RecordCondition):
+            return cond.subject == "self" and (cond.amount_at_least is None or not self.corrected)
+        if isinstance(cond, TierCondition):
+            return self.deducts_only and self._worst_tiers(set(cond.tier_in))
+        if isinstance(cond, AllCondition):
+            return all(self.holds(c) for c in cond.all)
+        if isinstance(cond, AnyCondition):
+            return all(self.holds(c) for c in cond.any)
+        return False
+
+    def _worst_tiers(self, names: set[str]) -> bool:
+        tiers = self.lp.policy.tiers
+        k = len(tiers) - len(names)
+        if k < 1 or {t.name for t in tiers[k:]} != names or tiers[-1].min is not None or tiers[-1].when is not None:
+            return False
+        better = tiers[:k]
+        if any(t.min is None for t in better):
+            return False
+        floors = [t.min for t in better if t.when is None and t.min is not None]
+        return bool(floors) and all(t.min is not None and t.min >= min(floors) for t in better if t.when is not None)
+
+
+def _jump_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
+               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None) -> date:
+    """:func:`_walk_back` for a monotone entry, jumping over many renewals per step.
+
+    For a monotone entry two facts hold (``listed(K, d)``: the list holds on day ``d`` evaluated over the
+    records ``K``): (1) more records never unlist: ``K ⊆ K'`` and ``listed(K, d)`` give ``listed(K', d)``;
+    (2) a listing holds on every day back to its since: ``listed(K, d)`` with since ``t`` gives
+    ``listed(K, x)`` for ``t <= x <= d`` (the records behind it were already decided, active and within
+    their windows, and the listing's end only moves later). So the walk's days are all listed, and the
+    episode is the unbroken run of listed days that ends on ``as_of``: the walk stops at the day after
+    the last day not listed.
+
+    From a start ``s`` (listed on every day from ``s`` on), the step evaluates the day before, ``s - 1``,
+    over only the records decided up to a cutoff ``c``. By (1) that is listed for every cutoff from some
+    smallest ``c*`` on, so ``c*`` is found by galloping then bisecting over the decision dates; by (2),
+    with (1) to add the records decided after ``c*``, every day from that listing's since up to ``s - 1``
+    is listed with the whole file, so the start moves there at once. A file renewed daily moves back by
+    a whole listing period (the shortest of validity, window and maximum duration) per step, each step
+    costing a logarithmic number of evaluations; with no listing the day before, the episode starts on
+    ``s`` (the same evaluation the walk makes first).
+    """
+    asc = sorted({r.decided for r in records})
+    start = listing.since
+
+    def listed(cutoff: int, day: date) -> Listing | None:
+        if tick is not None:
+            tick()
+        known = [r for r in records if r.decided <= asc[cutoff]]
+        out = evaluate(lp, subject, known, amendments, day, schemes)
+        return next((x for x in out.listings if x.list_id == listing.list_id), None)
+
+    while True:
+        top = bisect_left(asc, start) - 1  # the last decision date before the start
+        if top < 0:
+            return start  # nothing decided before: nothing listed
+        day = start - timedelta(days=1)
+        found = listed(top, day)  # == the walk's evaluation of the day before (same known records)
+        if found is None:
+            return start
+        # the smallest cutoff index in [0, top] still listed: gallop down from ``top``, then bisect
+        good, bad, step = top, -1, 1
+        while good - step >= 0:
+            probe = listed(good - step, day)
+            if probe is None:
+                bad = good - step
+                break
+            good, found, step = good - step, probe, step * 2
+        else:
+            if good > 0:
+                probe = listed(0, day)
+                if probe is None:
+                    bad = 0
+                else:
+                    good, found = 0, probe
+        while good - bad > 1:
+            mid = (good + bad) // 2
+            probe = listed(mid, day)
+            if probe is None:
+                bad = mid
+            else:
+                good, found = mid, probe
+        assert found.since < start  # a since is a decision date <= day < start: the walk moves back
+        start = found.since
 
 
 def blocking_cases(listing: Listing, cases: Iterable[CaseView], as_of: date) -> list[CaseView]:
