@@ -5,7 +5,8 @@ A real server (the budget protects its worker threads and store lock, which an i
 not exercise): one subject with 10 000 records, one with 1 500 (under the what-if limit, so the search
 runs until the budget stops it), ``--read-budget 1``. While their status and file are asked for, a
 reviewer lists cases in a loop; no list may wait for the large reads, because they compute outside the
-store lock and stop when the budget is spent.
+store lock and stop when the budget is spent: each long read has case lists asked and answered within it
+(an order of events, not a time limit, so a loaded machine cannot fail it).
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ import time
 from datetime import date, timedelta
 
 import httpx
+from fastapi.testclient import TestClient
 from tests.helpers.server import running
 from tests.web.conftest import AS_OF, DEBTOR, auth, build_store, make_keys
 
 from xinyong.model.record import Record
+from xinyong.service.online import Online
 from xinyong.service.principals import Principals, Role
+from xinyong.web import create_app
 
 from ..conftest import Stores
 
 BUDGET = 1.0
 MID = "cn.ric:110105198001010016"
-SLACK = 1.5  # the budget is checked between evaluations: one evaluation of a large file may overrun it
+# Not a speed target: only a read with no budget at all (tens of seconds of evaluation) goes past it, on a
+# machine however loaded. The budget is checked between evaluations, so one evaluation may overrun it.
+SLACK = 10.0
 
 
 def _records(subject: str, n: int, tag: str) -> list[Record]:
@@ -44,7 +50,7 @@ def test_large_files_answer_within_the_budget_or_are_refused_and_reviewers_go_on
     keys["mid"] = Principals(store).create("Mid", Role.SUBJECT, subject=MID, by="test")[1]
     store.close()
 
-    waits: list[float] = []
+    calls: list[tuple[float, float]] = []  # each case list asked for: (sent, answered)
     stop = threading.Event()
 
     def reviewer(base: str) -> None:
@@ -53,7 +59,7 @@ def test_large_files_answer_within_the_budget_or_are_refused_and_reviewers_go_on
                 t0 = time.monotonic()
                 r = c.get("/v1/cases", params={"limit": 50})
                 assert r.status_code == 200, r.text
-                waits.append(time.monotonic() - t0)
+                calls.append((t0, time.monotonic()))
                 time.sleep(0.02)
 
     with running(url, "--as-of", AS_OF.isoformat(), "--read-budget", str(BUDGET)) as (_proc, base):
@@ -69,12 +75,15 @@ def test_large_files_answer_within_the_budget_or_are_refused_and_reviewers_go_on
                 for path, params, who in asks:
                     t0 = time.monotonic()
                     r = c.get(path, params=params, headers=auth(keys[who]))
-                    answers.append((path, params, r, time.monotonic() - t0))
+                    answers.append((path, params, r, t0, time.monotonic()))
         finally:
             stop.set()
             watcher.join(timeout=30)
-    for path, params, r, took in answers:
+    for path, params, r, sent, answered in answers:
+        took = answered - sent
         print(f"\n[{stores.backend}] {path} {params}: {r.status_code} in {took:.2f} s")
+        if took > 0.3:  # a reviewer's list was answered while this read computed: no lock held meanwhile
+            assert any(sent <= a and b <= answered for a, b in calls), (path, params, took)
         assert took <= BUDGET + SLACK, (path, params, took)
         assert r.status_code in (200, 422, 503), r.text
         if r.status_code != 200:
@@ -86,5 +95,23 @@ def test_large_files_answer_within_the_budget_or_are_refused_and_reviewers_go_on
                 assert problem["field"] == "what_if" and "2,000" in problem["detail"]
     big_what_if = answers[0][2]
     assert big_what_if.status_code == 422  # 10 000 records: refused at once, before any evaluation
-    print(f"[{stores.backend}] reviewer's case list meanwhile: {len(waits)} calls, slowest {max(waits):.3f} s")
-    assert waits and max(waits) < 0.5
+    print(f"[{stores.backend}] reviewer's case list meanwhile: {len(calls)} calls, "
+          f"slowest {max(b - a for a, b in calls):.3f} s")
+    assert calls
+
+
+def test_a_spent_budget_is_a_503_that_names_it(stores: Stores) -> None:
+    """The refusal itself, made certain: a budget too small for any evaluation (the check runs after each)."""
+    store = build_store(stores.url("spent"))
+    keys = make_keys(store)
+    store.add_records(_records(MID, 40, "mid"), actor="court")
+    keys["mid"] = Principals(store).create("Mid", Role.SUBJECT, subject=MID, by="test")[1]
+    online = Online(store, as_of=AS_OF, read_budget=1e-9)
+    try:
+        with TestClient(create_app(online)) as c:
+            r = c.get(f"/v1/subjects/{MID}/status", headers=auth(keys["mid"]))
+    finally:
+        store.close()
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json") and r.headers["retry-after"]
+    assert r.json()["budget"] == 1e-9 and "read budget" in r.json()["detail"]

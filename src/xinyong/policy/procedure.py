@@ -43,6 +43,7 @@ from xinyong.policy.schema import (
     ListDef,
     NotCondition,
     RecordCondition,
+    ScoreRule,
     TierCondition,
 )
 
@@ -139,11 +140,12 @@ def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], ame
     the day before ``since``, the episode started at (or before) that listing's since. Walked literally,
     a file renewed daily for years costs one full evaluation per renewal, each linear in the file.
 
-    When the list's entry is *monotone* (:func:`_monotone`), the same day is found with a logarithmic
-    number of evaluations per jump instead (:func:`_jump_back`); otherwise the walk is kept, because a
-    ``not`` or a tier in the entry can make a list hold again after a day it did not, and only the walk
-    says which of those days the episode reaches. ``tick`` (the caller's time budget) is called before
-    every evaluation either way.
+    When the list's entry is *monotone* over the file (:class:`_Monotony`), the same day is found with a
+    logarithmic number of evaluations per jump over many renewals instead (:func:`_jump_back`). Otherwise
+    the walk is kept: under a ``not``, or a tier over a file that also adds points, the list can hold
+    again after a day it did not, and only the walk says which of those days the episode reaches. The
+    walk gives up after 1 000 renewals (its answer is then later than the true start); the jump needs no
+    such limit. ``tick`` (the caller's time budget) is called before every evaluation either way.
     """
     entry = lp.policy.list_def(listing.list_id).entry
     if _Monotony(lp, records, amendments).holds(entry):
@@ -195,8 +197,7 @@ class _Monotony:
         rules = {r.type: r for r in scoring.rules}
         present = {r.type for r in records} & set(rules)
         self.deducts_only = (not self.corrected
-                             and all((rules[t].points if rules[t].points is not None
-                                      else rules[t].points_per_unit or 0) <= 0 for t in present)
+                             and all(_at_most_zero(rules[t]) for t in present)
                              and all((c.min is None or c.min <= 0) and (c.max is None or c.max >= 0)
                                      for c in scoring.caps))
 
@@ -221,6 +222,11 @@ class _Monotony:
             return False
         floors = [t.min for t in better if t.when is None and t.min is not None]
         return bool(floors) and all(t.min is not None and t.min >= min(floors) for t in better if t.when is not None)
+
+
+def _at_most_zero(rule: ScoreRule) -> bool:
+    """Whether a score rule never gives points (amounts are never negative)."""
+    return (rule.points if rule.points is not None else rule.points_per_unit or 0) <= 0
 
 
 def _jump_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
