@@ -35,13 +35,11 @@ def test_a_record_posted_changes_the_decision_at_once(client: TestClient, world:
     assert before["effect"] == "allow"
     record = {"subject": OTHER_PERSON, "type": "court.refuse_perform", "occurred": "2025-10-01",
               "decided": "2026-01-05", "document": "(2026) Jing 0105 Zhi 9"}
-    started = time.perf_counter()
     r = client.post("/v1/records", json={"records": [record]}, headers=court)
+    # the very next request, with no wait and no evaluate in between, sees it
     after = client.post("/v1/decisions", json={**ASK, "subject": OTHER_PERSON}, headers=airline).json()
-    elapsed = time.perf_counter() - started
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "new"
     assert after["effect"] == "deny"
-    assert elapsed < 1.0, f"write to changed decision took {elapsed:.3f} s"
     # idempotent: the same record again is a duplicate with the same id, nothing new stored
     again = client.post("/v1/records", json={"records": [record]}, headers=court).json()
     assert again["new"] == 0 and again["results"][0] == {**r.json()["results"][0], "status": "duplicate"}
