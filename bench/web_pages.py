@@ -2,7 +2,8 @@
 
 Public register search: per round, a fixed mix of searches (the first page of every list, one list, part
 of a listed organisation's name, a listed organisation's code, a miss), each as JSON and as HTML, one at
-a time over a keep-alive connection; p50 and p99 per round. Credit report: time to the first byte of the
+a time over a keep-alive connection; p50 and p99 per round. A subject's own file page (``/portal``,
+signed in, each read audited): p50 and p99 per round. Credit report: time to the first byte of the
 PDF (issuing, an audit entry, rendering, WeasyPrint) for a listed subject signed in through the form. At
 least five rounds; the median of the per-round figures is printed. There is no baseline to alternate
 with (no other page renderer does the same work), so the figures are absolute and, on a shared machine,
@@ -74,6 +75,7 @@ def main() -> None:
     ap.add_argument("--subjects", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--pdfs", type=int, default=5, help="PDFs per round")
+    ap.add_argument("--file-reads", type=int, default=50, help="reads of the subject's own file page per round")
     ap.add_argument("--db", type=Path, default=None, help="reuse a demo register (built there if missing)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +92,7 @@ def main() -> None:
             c.get("/report.pdf").raise_for_status()
             search: list[tuple[float, float]] = []
             pdf: list[tuple[float, float]] = []
+            filepage: list[tuple[float, float]] = []
             after_write: list[float] = []
             totals = 0
             for rnd in range(args.rounds):
@@ -104,6 +107,13 @@ def main() -> None:
                             if fmt == "json" and not q:
                                 totals = r.json()["total"]
                 search.append((pct(times, 50), pct(times, 99)))
+                own = []
+                file_page = c.get("/portal").headers["location"]  # the portal sends a subject to its file
+                for _ in range(args.file_reads):  # the signed-in subject's own file page (audited reads)
+                    t = time.perf_counter()
+                    c.get(file_page).raise_for_status()
+                    own.append(time.perf_counter() - t)
+                filepage.append((pct(own, 50), pct(own, 99)))
                 writes = []
                 for i in range(5):  # a record about one organisation, then a search
                     org = orgs[(rnd * 5 + i) % len(orgs)]
@@ -127,13 +137,16 @@ def main() -> None:
                             pass
                 pdf.append((pct(ttfb, 50), max(ttfb)))
                 print(f"round {rnd + 1}: search p50 {search[-1][0] * 1e3:.1f} ms p99 {search[-1][1] * 1e3:.1f} ms "
-                      f"({len(times)} requests); after a write {after_write[-1] * 1e3:.1f} ms; "
+                      f"({len(times)} requests); file page p99 {filepage[-1][1] * 1e3:.1f} ms; "
+                      f"after a write {after_write[-1] * 1e3:.1f} ms; "
                       f"PDF TTFB p50 {pdf[-1][0] * 1e3:.0f} ms max {pdf[-1][1] * 1e3:.0f} ms",
                       flush=True)
     med = statistics.median
     print(f"\nregister: {args.subjects:,} subjects, {totals:,} listings in force on the published lists")
     print(f"public register search: p50 {med(s[0] for s in search) * 1e3:.1f} ms, "
           f"p99 {med(s[1] for s in search) * 1e3:.1f} ms (median of {args.rounds} rounds)")
+    print(f"a subject's file page (/portal): p50 {med(f[0] for f in filepage) * 1e3:.1f} ms, "
+          f"p99 {med(f[1] for f in filepage) * 1e3:.1f} ms (median of {args.rounds} rounds)")
     print(f"search right after a record was posted: p50 {med(after_write) * 1e3:.1f} ms (median of rounds)")
     print(f"credit report PDF, time to first byte: p50 {med(p[0] for p in pdf) * 1e3:.0f} ms, "
           f"max {med(p[1] for p in pdf) * 1e3:.0f} ms (median of {args.rounds} rounds)")

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from xinyong.model.assessment import Effect
+from xinyong.model.errors import Unauthenticated
 from xinyong.model.record import Record
 from xinyong.service.auditlog import AuditBuffer
 from xinyong.service.online import Online
+from xinyong.service.principals import Role, hash_key
 from xinyong.service.registry import Registry
 from xinyong.store import open_store
 
@@ -62,6 +64,37 @@ def test_a_second_worker_follows_the_first_workers_writes(stores: Stores) -> Non
         assert b.follow() == 1  # the server's follower thread does this every follow_interval
         assert b.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.DENY
         assert b.follow() == 0
+    finally:
+        a.close()
+        b.close()
+        a_store.close()
+        b_store.close()
+
+
+def test_a_key_revoked_by_another_process_stops_working_here(stores: Stores) -> None:
+    """Revoking a key (`xinyong keys revoke`, or another worker) must end its use on every worker, API
+    keys and browser sessions alike, at the next follow, not at the next restart."""
+    if stores.backend != "postgres":
+        pytest.skip("one process per DuckDB file")
+    url = stores.url()
+    with open_store(url) as setup:
+        Registry(setup, actor="test").publish([ROOT / "policies"])
+    a_store, b_store = open_store(url), open_store(url)
+    a = Online(a_store, as_of=AS_OF, audit=AuditBuffer(a_store), follow_interval=0)
+    b = Online(b_store, as_of=AS_OF, audit=AuditBuffer(b_store), follow_interval=0)
+    try:
+        a.start()
+        b.start()
+        principal, key = a.principals.create("Debtor", Role.SUBJECT, subject=DEBTOR, by="test")
+        b.follow()
+        assert b.principals.authenticate(key).id == principal.id  # created elsewhere: known here too
+        key_hash = hash_key(key)
+        assert b.principals.live(principal.id, key_hash) is not None
+        a.principals.revoke(principal.id, by="test")
+        b.follow()
+        with pytest.raises(Unauthenticated):
+            b.principals.authenticate(key)
+        assert b.principals.live(principal.id, key_hash) is None  # its browser sessions end too
     finally:
         a.close()
         b.close()

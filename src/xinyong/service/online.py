@@ -237,6 +237,7 @@ class Online:
         if idx is None:
             return 0
         with self.store.lock:
+            self.principals.reload()  # keys revoked or created by another process
             head, changed = self.store.changed_subjects(idx.seq)
             if len(changed) > REASSESS_LIMIT:  # a bulk load elsewhere: rebuild from a batch evaluation
                 self._index = self.registry.decision_index(idx.as_of)

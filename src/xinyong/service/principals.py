@@ -215,6 +215,18 @@ class Principals:
             if self._live is None:
                 self._live = {r.key_hash: _principal(r) for r in self.keys.all() if r.revoked_at is None}
 
+    def reload(self) -> bool:
+        """Re-read the live keys (the caller holds the store lock): a key created or revoked by another
+        process (another worker, ``xinyong keys revoke``) takes effect here too. True if anything changed.
+        The key table is small (one row per key of an institution or person), so this is one cheap query,
+        run by the server's follow loop."""
+        fresh = {r.key_hash: _principal(r) for r in self.keys.all() if r.revoked_at is None}
+        with self._mutex:
+            changed = self._live is None or fresh.keys() != self._live.keys()
+            if changed:
+                self._live = fresh
+        return changed
+
     def authenticate(self, key: str | None) -> Principal:
         """The principal holding ``key``; :class:`Unauthenticated` if missing, unknown or revoked."""
         if not key:

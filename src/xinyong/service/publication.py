@@ -110,11 +110,17 @@ def mask_name(name: str | None, kind: str) -> str | None:
     return family + "*"
 
 
-def listing_reason(lp: LoadedPolicy, listing: Listing, records: Sequence[Record]) -> str:
+def listing_reason(lp: LoadedPolicy, listing: Listing, records: Sequence[Record], as_of: date) -> str:
     """The subject's own ground for a listing: the types of its records behind it (by catalogue name,
     counted) and the list's rule, e.g. ``Refusal to perform (court.refuse_perform); rule: a record of
-    [court.refuse_perform]``. Types only: record ids and documents stay in the subject's own file."""
-    behind = {r.id: r.type for r in records}
+    [court.refuse_perform]``. Types only: record ids and documents stay in the subject's own file.
+
+    Only records the catalogue lets be published, and only within their publication window (its
+    ``publication_days`` after the decision), are named: a listing may rest on records that are not
+    themselves public, and the register must not name them (the rule, which is public, still shows)."""
+    window = {t.id: t.publication_days for t in lp.catalogue.record_types}
+    behind = {r.id: r.type for r in records
+              if as_of < r.decided + timedelta(days=window.get(r.type, 0))}
     counts = Counter(behind[i] for i in listing.triggered_by if i in behind)
     names = {t.id: t.name for t in lp.catalogue.record_types}
     grounds = [f"{names.get(t, t)} ({t})" + (f" x{n}" if n > 1 else "") for t, n in sorted(counts.items())]
@@ -130,7 +136,7 @@ def listing_reasons(registry: Registry, lp: LoadedPolicy, list_id: str, subjects
         a = evaluate(lp, key, records, amendments, as_of, registry.schemes)
         listing = next((x for x in a.listings if x.list_id == list_id), None)
         if listing is not None:
-            out[key] = listing_reason(lp, listing, records)
+            out[key] = listing_reason(lp, listing, records, as_of)
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from xinyong.audit import AuditEntry, ChainedEntry, canonical_json, utc_now
 from xinyong.model.assessment import Assessment
-from xinyong.model.errors import Forbidden
+from xinyong.model.errors import Forbidden, InvalidInput
 from xinyong.model.record import Amendment, Record
 from xinyong.service.online import Online
 from xinyong.service.principals import Principal, Role
@@ -115,16 +115,27 @@ def _entry_at(svc: Online, seq: int) -> ChainedEntry | None:
     return ce if ce is not None and ce.entry.seq == seq else None
 
 
-def verify(svc: Online, code: str) -> Verification:
-    """Whether ``code`` names a report this register issued, and whether it would say the same today."""
+def verify(svc: Online, code: str, subject: str) -> Verification:
+    """Whether ``code`` names a report this register issued *about* ``subject`` (the identifier printed
+    on the report), and whether it would say the same today.
+
+    The subject is part of the question: a genuine code copied onto a report about another company must
+    not verify. The verifier holds the report and so already knows whom it is about: asking tells them
+    nothing, and the answer still names nobody."""
     code = code.strip()
+    if code[:3].upper() == "XY-":  # typed or read aloud in capitals: the hex parts are case-free
+        code = "XY-" + code[3:].lower()
     m = CODE_RE.match(code)
     if m is None:
+        return Verification(code, False, False)
+    try:
+        key = svc.registry.schemes.parse(subject.strip()).key
+    except InvalidInput:
         return Verification(code, False, False)
     seq, content_prefix, audit_prefix = int(m.group(1)), m.group(2), m.group(3)
     ce = _entry_at(svc, seq) if seq > 0 else None
     issued = str(ce.entry.detail.get("content_hash", "")) if ce is not None else ""
-    if (ce is None or ce.entry.action != ISSUED or ce.entry.subject is None or not ce.hash.startswith(audit_prefix)
+    if (ce is None or ce.entry.action != ISSUED or ce.entry.subject != key or not ce.hash.startswith(audit_prefix)
             or not issued.startswith(content_prefix)):
         return Verification(code, False, False)
     subject, day = ce.entry.subject, svc.today()

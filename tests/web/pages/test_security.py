@@ -98,3 +98,20 @@ def test_an_unknown_address_is_a_page_for_a_browser_and_a_problem_for_a_client(r
     assert page.status_code == 404 and "<html" in page.text and "content-security-policy" in page.headers
     api = read_client.get("/v1/no/such/thing")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_signed_in_pages_are_not_stored_and_fragments_vary_on_htmx(pages_client: TestClient,
+                                                                    pages_world: PagesWorld) -> None:
+    """A file must not come back from the browser's cache after sign-out; a page and its HTMX fragment
+    share a URL, so caches key on ``HX-Request``; htmx restoring history it did not keep gets the page."""
+    public = pages_client.get("/register")
+    assert "no-store" not in public.headers.get("cache-control", "")  # nobody's file: cacheable
+    assert public.headers["vary"] == "HX-Request"
+    fragment = pages_client.get("/register", headers={"HX-Request": "true"}).text
+    assert "<form" not in fragment and "<html" not in fragment
+    restored = pages_client.get("/register", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text and "<form" in restored.text
+    sign_in(pages_client, pages_world.keys["debtor"])
+    for path in ("/portal", "/register", "/portal?format=json"):
+        r = pages_client.get(path, follow_redirects=True)
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store", path

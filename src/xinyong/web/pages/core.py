@@ -194,11 +194,22 @@ def render_html(request: Request, template: str, data: BaseModel | dict[str, Any
 def render(request: Request, template: str, data: BaseModel | dict[str, Any], *, status: int = 200,
            partial: str | None = None, title: str | None = None, headers: dict[str, str] | None = None
            ) -> Response:
-    """The page (or, for HTMX, its ``partial``) over ``data``, or ``data`` as JSON when that is asked for."""
+    """The page (or, for HTMX, its ``partial``) over ``data``, or ``data`` as JSON when that is asked for.
+
+    A signed-in page holds someone's file: ``no-store``, so the back button after signing out on a shared
+    computer shows nothing. The same URL answers a page or a fragment, so caches must key on
+    ``HX-Request`` (``Vary``); htmx restoring history it did not cache asks for the whole page."""
+    headers = dict(headers or {})
+    if current_principal(request) is not None:
+        headers.setdefault("Cache-Control", "no-store")
     if wants_json(request):
         body = data.model_dump(mode="json", by_alias=True) if isinstance(data, BaseModel) else jsonable_encoder(data)
         return JSONResponse(body, status_code=status, headers=headers)
-    name = partial if partial and request.headers.get("hx-request") == "true" else template
+    fragment = (request.headers.get("hx-request") == "true"
+                and request.headers.get("hx-history-restore-request") != "true")
+    name = partial if partial and fragment else template
+    if partial:
+        headers["Vary"] = "HX-Request"
     response = HTMLResponse(render_html(request, name, data, title), status_code=status, headers=headers)
     set_cookies(request, response)
     chosen = request.query_params.get("lang")

@@ -126,11 +126,13 @@ class VerifyView(BaseModel):
 
 
 @router.get("/verify", name="verify_page")
-def verify_page(request: Request, code: str = Query(default="", max_length=100)) -> Response:
-    """Public: whether a presented code is genuine and current; nothing about the subject."""
-    if not code.strip():
-        view = VerifyView(code="", checked=False, genuine=False, current=False, issued_on=None)
+def verify_page(request: Request, code: str = Query(default="", max_length=100),
+                subject: str = Query(default="", max_length=100)) -> Response:
+    """Public: whether a presented code was issued about the subject the report names, and is current;
+    nothing about the subject (the identifier asked for is not echoed back)."""
+    if not code.strip() or not subject.strip():
+        view = VerifyView(code=code.strip(), checked=False, genuine=False, current=False, issued_on=None)
     else:
-        v = reports.verify(online_of(request), code)
+        v = reports.verify(online_of(request), code, subject)
         view = VerifyView(code=v.code, checked=True, genuine=v.genuine, current=v.current, issued_on=v.issued_on)
     return render(request, "verify.html", view, title=translator(request).text("Verify a credit report"))
