@@ -98,7 +98,10 @@ def test_a_case_of_another_subject_is_not_found(pages_world: PagesWorld) -> None
         assert r.status_code == 303
         case_url = r.headers["location"]
         org = person(c, pages_world.keys["org"])
-        assert org.get(case_url).status_code == 404
+        theirs = org.get(case_url, params={"format": "json"})
+        missing = org.get(case_url.rsplit("/", 1)[0] + "/zzzz", params={"format": "json"})
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.json() == {**missing.json(), "instance": theirs.json().get("instance")}  # the same answer
         r = org.post(f"{case_url}/appeal", data={"csrf_token": csrf_of(org.get("/portal").text), "text": "x"})
         assert r.status_code == 404
         pages_world.online.audit.flush()

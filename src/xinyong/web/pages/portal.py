@@ -55,11 +55,16 @@ def _subject_only(who: Principal) -> str:
 
 
 def _hidden(call: Callable[[], T]) -> T:
-    """Run a service call; its refusal of another subject's data becomes 404 (already audited)."""
+    """Run a service call; its refusal of another subject's data becomes 404 (already audited), and a case
+    that does not exist gets the very same answer, so the portal never tells whether someone's case is."""
     try:
         return call()
     except Forbidden as exc:
         if exc.field in ("subject", "case"):
+            raise NotFound("no such page", field=None) from None
+        raise
+    except NotFound as exc:
+        if exc.field == "case":
             raise NotFound("no such page", field=None) from None
         raise
 
