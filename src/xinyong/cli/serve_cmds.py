@@ -76,6 +76,10 @@ def serve(
                                                    "status with what-if, case lists) may compute before it is "
                                                    "stopped and refused (503 naming the budget).")
                            ] = DEFAULT_READ_BUDGET,
+    public_url: Annotated[str | None, typer.Option(
+        "--public-url", envvar="XINYONG_PUBLIC_URL",
+        help="The register's public address (https://credit.example.gov.cn): the verification link printed on "
+             "credit reports points there, whatever Host header a request carried.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes sharing the store "
                                          "(PostgreSQL only: a DuckDB file has one writer).")] = 1,
 ) -> None:
@@ -94,12 +98,15 @@ def serve(
         raise typer.BadParameter("must be > 0", param_hint="--audit-interval")
     if read_budget <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--read-budget")
+    if public_url is not None and not public_url.startswith(("https://", "http://")):
+        raise typer.BadParameter("must start with https:// (or http://)", param_hint="--public-url")
     if audit_max_lag <= audit_interval:
         raise typer.BadParameter("must be more than --audit-interval", param_hint="--audit-max-lag")
     settings = Settings(db=db, as_of=parse_as_of(as_of) if as_of else None, max_body_bytes=max_body,
                         audit_max_delay=audit_interval, audit_max_lag=audit_max_lag,
                         checkpoint_key=str(checkpoint_key) if checkpoint_key else None,
-                        checkpoint_dir=str(checkpoints), access_log=access_log, read_budget=read_budget)
+                        checkpoint_dir=str(checkpoints), access_log=access_log, read_budget=read_budget,
+                        public_url=public_url.rstrip("/") if public_url else None)
     if workers > 1:
         run_workers(settings, host, port, workers, log_level=log_level)
         return

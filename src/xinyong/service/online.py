@@ -60,8 +60,9 @@ class Online:
     def __init__(self, store: FullStore, *, as_of: date | None = None, max_batch: int = DEFAULT_MAX_BATCH,
                  audit: AuditBuffer | None = None, owns_store: bool = False,
                  follow_interval: float = DEFAULT_FOLLOW_INTERVAL, checkpointer: Checkpointer | None = None,
-                 read_budget: float = DEFAULT_READ_BUDGET) -> None:
+                 read_budget: float = DEFAULT_READ_BUDGET, public_url: str | None = None) -> None:
         self.store = store
+        self.public_url = public_url  # where the public reaches this register (printed on credit reports)
         self.registry = Registry(store, actor="http")
         self.principals = Principals(store, self.registry.schemes)
         self.audit = audit or AuditBuffer(store)

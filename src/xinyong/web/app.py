@@ -52,6 +52,7 @@ class Settings:
     checkpoint_interval: float = 60.0
     access_log: bool = True                  # one JSON line per request (structlog), with a request id
     read_budget: float = DEFAULT_READ_BUDGET  # seconds a growing read may compute before it is refused (503)
+    public_url: str | None = None            # the register's public address, printed on reports (else the request's)
 
     def open(self) -> Online:
         store = open_store(self.db, create=False)
@@ -60,7 +61,7 @@ class Settings:
         checkpointer = (Checkpointer(store, Path(self.checkpoint_key), Path(self.checkpoint_dir),
                                      self.checkpoint_interval) if self.checkpoint_key else None)
         return Online(store, as_of=self.as_of, max_batch=self.max_batch, audit=audit, owns_store=True,
-                      checkpointer=checkpointer, read_budget=self.read_budget)
+                      checkpointer=checkpointer, read_budget=self.read_budget, public_url=self.public_url)
 
 
 SETTINGS_ENV = "XINYONG_SERVE_SETTINGS"

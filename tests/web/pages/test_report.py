@@ -8,6 +8,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from xinyong.model.record import Record
+from xinyong.web import create_app
 
 from .conftest import BLACK_ORG, PagesWorld, sign_in
 
@@ -106,3 +107,12 @@ def test_the_report_and_the_api_file_come_from_the_same_call(read_client: TestCl
     assert [r["id"] for r in report["records"]] == [r["id"] for r in api["records"]]
     assert [(a["policy"], a["score"], a["tier"]) for a in report["assessments"]] == \
         [(a["policy"], a["score"], a["tier"]) for a in api["assessments"]]
+
+
+def test_the_printed_verify_link_uses_the_public_address(pages_world: PagesWorld) -> None:
+    """A request's Host header must not decide where a genuine report's verification link points."""
+    pages_world.online.public_url = "https://credit.example.gov.cn"
+    with TestClient(create_app(pages_world.online)) as c:
+        sign_in(c, pages_world.keys["org"])
+        page = c.get("/report", headers={"Host": "evil.example"}).text
+    assert "https://credit.example.gov.cn/verify?code=XY-" in page and "evil.example" not in page

@@ -8,6 +8,7 @@ navigation), so they cannot disagree. WeasyPrint reads only this site's static f
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -90,6 +91,11 @@ def report_view(svc: Online, r: reports.CreditReport, verify_url: str) -> Report
 
 
 def _verify_url(request: Request, code: str) -> str:
+    """The link printed on a report: under the configured public address when there is one (``serve
+    --public-url``), so that a request's Host header cannot make a genuine report point elsewhere."""
+    base = online_of(request).public_url
+    if base:
+        return f"{base}/verify?{urlencode({'code': code})}"
     return str(request.url_for("verify_page").include_query_params(code=code))
 
 
