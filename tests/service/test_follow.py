@@ -7,6 +7,8 @@ write by following the sequence, with no evaluation and no restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -45,7 +47,9 @@ def test_the_index_sees_writes_made_after_the_snapshot(stores: Stores) -> None:
         assert [d.effect for d in reg.check_batch([DEBTOR], FLIGHT, "p", AS_OF)] == [Effect.DENY]
 
 
-def test_a_second_worker_follows_the_first_workers_writes(stores: Stores) -> None:
+@contextmanager
+def two_workers(stores: Stores) -> Iterator[tuple[Online, Online]]:
+    """Two services over one PostgreSQL store, as two ``serve --workers`` processes have (follow by hand)."""
     if stores.backend != "postgres":
         pytest.skip("one process per DuckDB file")
     url = stores.url()
@@ -57,13 +61,7 @@ def test_a_second_worker_follows_the_first_workers_writes(stores: Stores) -> Non
     try:
         a.start()
         b.start()
-        assert b.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.ALLOW
-        a_store.add_records([debt()], actor="court")
-        a.reassess({DEBTOR})
-        assert a.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.DENY
-        assert b.follow() == 1  # the server's follower thread does this every follow_interval
-        assert b.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.DENY
-        assert b.follow() == 0
+        yield a, b
     finally:
         a.close()
         b.close()
@@ -71,20 +69,21 @@ def test_a_second_worker_follows_the_first_workers_writes(stores: Stores) -> Non
         b_store.close()
 
 
+def test_a_second_worker_follows_the_first_workers_writes(stores: Stores) -> None:
+    with two_workers(stores) as (a, b):
+        assert b.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.ALLOW
+        a.store.add_records([debt()], actor="court")
+        a.reassess({DEBTOR})
+        assert a.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.DENY
+        assert b.follow() == 1  # the server's follower thread does this every follow_interval
+        assert b.index().decision(DEBTOR, FLIGHT, "p").effect is Effect.DENY
+        assert b.follow() == 0
+
+
 def test_a_key_revoked_by_another_process_stops_working_here(stores: Stores) -> None:
     """Revoking a key (`xinyong keys revoke`, or another worker) must end its use on every worker, API
     keys and browser sessions alike, at the next follow, not at the next restart."""
-    if stores.backend != "postgres":
-        pytest.skip("one process per DuckDB file")
-    url = stores.url()
-    with open_store(url) as setup:
-        Registry(setup, actor="test").publish([ROOT / "policies"])
-    a_store, b_store = open_store(url), open_store(url)
-    a = Online(a_store, as_of=AS_OF, audit=AuditBuffer(a_store), follow_interval=0)
-    b = Online(b_store, as_of=AS_OF, audit=AuditBuffer(b_store), follow_interval=0)
-    try:
-        a.start()
-        b.start()
+    with two_workers(stores) as (a, b):
         principal, key = a.principals.create("Debtor", Role.SUBJECT, subject=DEBTOR, by="test")
         b.follow()
         assert b.principals.authenticate(key).id == principal.id  # created elsewhere: known here too
@@ -95,8 +94,3 @@ def test_a_key_revoked_by_another_process_stops_working_here(stores: Stores) -> 
         with pytest.raises(Unauthenticated):
             b.principals.authenticate(key)
         assert b.principals.live(principal.id, key_hash) is None  # its browser sessions end too
-    finally:
-        a.close()
-        b.close()
-        a_store.close()
-        b_store.close()
