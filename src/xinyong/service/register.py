@@ -189,8 +189,8 @@ class PublicRegister:
         """The same rule as a whole list (``published_rows``) for a few subjects: listings in force by
         single-subject assessment, within the publication window."""
         rows: dict[str, list[ListingRow]] = {}
-        for key in sorted(changed):
-            for _, a in self.svc.registry.assess_in_force(key, day):
+        for key, pairs in sorted(self.svc.registry.in_force_of(changed, day).items()):
+            for _, a in pairs:
                 for x in a.listings:
                     pub = lists.get(x.list_id)
                     days = pub.ldef.publication.days if pub is not None else None

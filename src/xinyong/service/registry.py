@@ -207,11 +207,16 @@ class Registry:
         index.seq = head
         return index
 
+    def in_force_of(self, keys: set[str], as_of: date) -> dict[str, list[tuple[LoadedPolicy, Assessment]]]:
+        """:meth:`assess_in_force` for several subjects (canonical keys) in one read of their files."""
+        return {key: self._in_force(key, *file, as_of)
+                for key, file in self.store.cases.files_of(sorted(keys)).items()}
+
     def refresh(self, index: DecisionIndex, subjects: set[str]) -> None:
         """Re-assess subjects written about since the index was built (any process), in one read of
         their files, so decisions see every write without a new batch evaluation."""
-        for key, file in self.store.cases.files_of(sorted(subjects)).items():
-            index.update([a for _, a in self._in_force(key, *file, index.as_of)])
+        for pairs in self.in_force_of(subjects, index.as_of).values():
+            index.update([a for _, a in pairs])
 
     def _due_process(self, index: DecisionIndex, runs: list[AssessmentRun], as_of: date) -> None:
         """Take out of the index the run listings not in force yet (notice period, open objection): the

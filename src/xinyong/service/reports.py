@@ -27,6 +27,7 @@ from xinyong.audit import AuditEntry, ChainedEntry, canonical_json, utc_now
 from xinyong.model.assessment import Assessment
 from xinyong.model.errors import Forbidden, InvalidInput
 from xinyong.model.record import Amendment, Record
+from xinyong.policy.evaluate import evaluate
 from xinyong.service.online import Online
 from xinyong.service.principals import Principal, Role
 
@@ -139,10 +140,11 @@ def verify(svc: Online, code: str, subject: str) -> Verification:
             or not issued.startswith(content_prefix)):
         return Verification(code, False, False)
     subject, day = ce.entry.subject, svc.today()
-    with svc.store.lock:
-        pairs = svc.registry.assess(subject, day)
+    with svc.store.lock:  # the file read once; evaluated outside the lock (what `Registry.assess` does)
         records, amendments = svc.store.records_of(subject), svc.store.amendments_of(subject)
-    now = content_hash(subject, [a for _, a in pairs], records, amendments)
+    reg = svc.registry
+    assessments = [evaluate(lp, subject, records, amendments, day, reg.schemes) for lp in reg.policies(day)]
+    now = content_hash(subject, assessments, records, amendments)
     svc.audit.add(AuditEntry(0, utc_now(), "public", VERIFIED, subject, "report verification",
                              {"report": seq, "current": now == issued}))
     return Verification(code, True, now == issued, ce.entry.at.date())

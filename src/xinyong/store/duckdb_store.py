@@ -27,7 +27,7 @@ from xinyong.store.sql_store import PAGE, SqlStore
 
 DEFAULT_PATH = Path("xinyong.duckdb")
 
-__all__ = ["DEFAULT_PATH", "DuckDBStore", "StoreError", "id_key"]
+__all__ = ["DEFAULT_PATH", "DuckDBStore", "StoreError"]
 
 
 class DuckDBStore(SqlStore):
@@ -168,9 +168,10 @@ class DuckDBStore(SqlStore):
     # -- DuckDB's own paths ------------------------------------------------------------------------------
 
     def _record_keys(self, ids: Sequence[str]) -> None:
+        from xinyong.store.duckdb_ingest import KEY  # one definition of the dedup key (it imports this module)
         if ids:
             with self._lock:
-                self._con.execute("INSERT INTO record_keys SELECT CAST('0x' || unnest(?::VARCHAR[]) AS UHUGEINT)",
+                self._con.execute(f"INSERT INTO record_keys SELECT {KEY.format('unnest(?::VARCHAR[])')}",
                                   [list(ids)])
 
     def import_subjects(self, parquet: Path, actor: str = "system") -> int:
@@ -240,8 +241,3 @@ def _holder(text: str) -> str:
 
     m = re.search(r"\(PID (\d+)\)", text) or re.search(r"PID (\d+)", text)
     return f"process {m.group(1)}" if m else text.splitlines()[0][:200]
-
-
-def id_key(record_id: str) -> int:
-    """The dedup key of a record id: the whole 128-bit id as an integer (see migration 011)."""
-    return int(record_id, 16)

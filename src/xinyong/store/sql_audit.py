@@ -51,8 +51,7 @@ class SqlAudit:
         entries = [_storable(e) for e in entries]
         with self.transaction():
             self._lock_audit_head()
-            head = self._one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            last_seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            last_seq, prev = self.audit_head()
             chained = chain(renumber(entries, last_seq + 1), prev)
             self._insert("audit_log", AUDIT_COLUMNS, audit_rows(chained))
         return chained
