@@ -172,6 +172,34 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    n: int = 0
+    cpu_us: float = 0.0  # the server's CPU (all threads and worker processes) per request, µs
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU so far of a process and its descendants (``--workers``), from /proc (Linux; 0
+    elsewhere). On a shared machine the req/s of a round moves with whatever else runs; the CPU a
+    server spends per request moves much less, so it says which server does more work per answer."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    children: dict[int, list[int]] = {}
+    used: dict[int, int] = {}
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(d.name))
+        used[int(d.name)] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += used.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wrk_load(port: int, path: str, bodies: list[dict[str, object]], key: str | None, seconds: float,
@@ -185,7 +213,7 @@ def wrk_load(port: int, path: str, bodies: list[dict[str, object]], key: str | N
                          env={**os.environ, "XY_BODIES": str(listing), "XY_KEY": key or ""}, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("XY "))
     r = json.loads(line[3:])
-    return Load(r["n"] / (r["us"] / 1e6), r["p50_us"] / 1e3, r["p99_us"] / 1e3, r["errors"] + r["non2xx"])
+    return Load(r["n"] / (r["us"] / 1e6), r["p50_us"] / 1e3, r["p99_us"] / 1e3, r["errors"] + r["non2xx"], r["n"])
 
 
 def python_load(port: int, path: str, bodies: list[dict[str, object]], key: str | None, seconds: float,
@@ -195,7 +223,7 @@ def python_load(port: int, path: str, bodies: list[dict[str, object]], key: str 
     lat.sort()
     n = len(lat)
     return Load(n / elapsed, lat[n // 2] * 1e3 if n else 0.0, lat[min(n - 1, int(n * 0.99))] * 1e3 if n else 0.0,
-                len(errors))
+                len(errors), n)
 
 
 def main() -> None:
@@ -259,12 +287,20 @@ def main() -> None:
         wait_ready(port, "/readyz", server)
         loader(base_port, "/v1/decisions", base_bodies, None, 1.0)  # warm-up, not counted
         loader(port, "/v1/decisions", xy_bodies, key, 1.0)
+        def measured(proc: subprocess.Popen[bytes], port: int, bodies: list[dict[str, object]], key: str | None
+                     ) -> Load:
+            before = cpu_seconds(proc.pid)
+            out = loader(port, "/v1/decisions", bodies, key, args.seconds)
+            out.cpu_us = (cpu_seconds(proc.pid) - before) / max(out.n, 1) * 1e6
+            return out
+
         for i in range(args.rounds):
-            b = loader(base_port, "/v1/decisions", base_bodies, None, args.seconds)
-            x = loader(port, "/v1/decisions", xy_bodies, key, args.seconds)
+            b = measured(base, base_port, base_bodies, None)
+            x = measured(server, port, xy_bodies, key)
             rounds.append((b, x))
-            print(f"round {i + 1}: bare {b.rps:8,.0f} req/s p50 {b.p50_ms:5.2f} p99 {b.p99_ms:6.2f} ms | xinyong "
-                  f"{x.rps:8,.0f} req/s p50 {x.p50_ms:5.2f} p99 {x.p99_ms:6.2f} ms | req/s {x.rps / b.rps:.2f}x, "
+            print(f"round {i + 1} (load {os.getloadavg()[0]:.1f}): bare {b.rps:8,.0f} req/s p50 {b.p50_ms:5.2f} p99 "
+                  f"{b.p99_ms:6.2f} ms cpu {b.cpu_us:4.0f} µs/req | xinyong {x.rps:8,.0f} req/s p50 {x.p50_ms:5.2f} "
+                  f"p99 {x.p99_ms:6.2f} ms cpu {x.cpu_us:4.0f} µs/req | req/s {x.rps / b.rps:.2f}x, "
                   f"p99 {x.p99_ms / b.p99_ms:.2f}x | errors {b.errors}/{x.errors}", flush=True)
         batch: Load | None = None
         if args.batch:
@@ -282,12 +318,16 @@ def main() -> None:
             "SELECT count(*) FROM audit_log WHERE action = 'decide' AND actor LIKE 'relying_party:%'")[0]
     rps = [x.rps / b.rps for b, x in rounds]
     p99 = [x.p99_ms / b.p99_ms for b, x in rounds]
+    cpu = [b.cpu_us / x.cpu_us for b, x in rounds if x.cpu_us > 0]
     med = statistics.median
     print(f"\nPOST /v1/decisions / bare endpoint, median of {len(rounds)} rounds (min–max):")
     print(f"  req/s  {ratio_text(med(rps), min(rps), max(rps))}   target >= 0.9x: "
           f"{'met' if med(rps) >= 0.9 else 'NOT met'}")
     print(f"  p99    {ratio_text(med(p99), min(p99), max(p99))}   target <= 1.2x: "
           f"{'met' if med(p99) <= 1.2 else 'NOT met'}")
+    if cpu:
+        print(f"  server CPU per request, bare / xinyong: {ratio_text(med(cpu), min(cpu), max(cpu))} (bare "
+              f"{med([b.cpu_us for b, _ in rounds]):.0f} µs, xinyong {med([x.cpu_us for _, x in rounds]):.0f} µs)")
     print(f"  bare: {med([b.rps for b, _ in rounds]):,.0f} req/s, p99 {med([b.p99_ms for b, _ in rounds]):.2f} ms; "
           f"xinyong: {med([x.rps for _, x in rounds]):,.0f} req/s, p99 {med([x.p99_ms for _, x in rounds]):.2f} ms; "
           f"errors {sum(b.errors + x.errors for b, x in rounds)}")
@@ -300,7 +340,9 @@ def main() -> None:
     write_rows(args.json, [
         Row(f"`POST /v1/decisions` req/s, one worker, {args.client} {args.connections} conns", xs, bs, med(rps),
             min(rps), max(rps), ">= 0.9x", med(rps) >= 0.9, "bare FastAPI endpoint, same run",
-            {"rounds": float(len(rounds))}),
+            {"rounds": float(len(rounds)), "cpu_us_per_request": med([x.cpu_us for _, x in rounds]),
+             "bare_cpu_us_per_request": med([b.cpu_us for b, _ in rounds]),
+             "cpu_ratio": med(cpu) if cpu else 0.0}),
         Row("`POST /v1/decisions` p99 latency (bare / xinyong)", f"p99 {med([x.p99_ms for _, x in rounds]):.2f} ms",
             f"p99 {med([b.p99_ms for b, _ in rounds]):.2f} ms", 1 / med(p99), 1 / max(p99), 1 / min(p99),
             "p99 <= 1.2x bare (ratio >= 0.83x)", med(p99) <= 1.2, "ratio: bare p99 / xinyong p99"),

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -137,6 +138,78 @@ def ingest(db: Path, path: Path, batch_rows: int | None) -> tuple[tuple[float, f
         return since(started), s.accepted, s.duplicates, s.rejected
 
 
+STAGES = (("dedup probe", ("record_keys WHERE", "ANTI JOIN record_keys")),
+          ("subjects", ("INSERT INTO subjects", "FROM subjects s SEMI JOIN", "TEMP TABLE _xy_subj",
+                        "TEMP TABLE _xy_sid", "DROP TABLE _xy_subj", "SELECT subject FROM _xy_subj")),
+          ("insert records", ("INSERT INTO records",)), ("record_keys", ("INSERT INTO record_keys",)),
+          ("commit", ("COMMIT",)), ("checkpoint", ("CHECKPOINT",)))
+
+
+def profile(db: Path, path: Path, batch_rows: int | None) -> dict[str, tuple[float, float]]:
+    """Where one ingest's seconds go, (wall, CPU) per stage: the steps ``ingest_files`` runs, taken one
+    after the other (no validating thread, so the stages add up), the store's statements timed by SQL."""
+    import uuid
+
+    from xinyong.model.identifiers import default_schemes
+    from xinyong.policy.loader import load_catalogue
+    from xinyong.service.ingest import DEFAULT_BATCH_ROWS
+    from xinyong.store.duckdb_store import DuckDBStore
+    from xinyong.store.validation import RecordValidator
+
+    spent: dict[str, list[float]] = {}
+
+    def add(stage: str, start: tuple[float, float]) -> tuple[float, float]:
+        wall, cpu = since(start)
+        got = spent.setdefault(stage, [0.0, 0.0])
+        got[0] += wall
+        got[1] += cpu
+        return clock()
+
+    class Timed:  # the store's connection, every statement timed under its stage
+        def __init__(self, con: Any) -> None:
+            self.con = con
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.con, name)
+
+        def _timed(self, how: str, sql: str, *args: Any) -> Any:
+            stage = next((name for name, marks in STAGES if any(m in sql for m in marks)), "audit, other SQL")
+            start = clock()
+            out = getattr(self.con, how)(sql, *args)
+            add(stage, start)
+            return out
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            return self._timed("execute", sql, *args)
+
+        def sql(self, sql: str, *args: Any) -> Any:
+            return self._timed("sql", sql, *args)
+
+    cat = load_catalogue(ROOT / "policies" / "catalogue.yaml")[0]
+    with DuckDBStore.open(fresh(db)) as store, RecordValidator(cat, SOURCE, AS_OF, default_schemes()) as v:
+        store.put_catalogue(cat, actor="ingest")
+        store._con = Timed(store._con)  # type: ignore[assignment]
+        t = clock()
+        for batch in v.read(path, batch_rows or DEFAULT_BATCH_ROWS):
+            t = add("read", t)
+            staged = v._subjects(batch)
+            t = add("identifiers (numpy, per distinct subject)", t)
+            checked = v.validate(batch, str(path))
+            t = add("checks + sha256 id (one SQL pass; identifiers again)", t)
+            sql_before = sum(w for k, (w, _) in spent.items() if k in dict(STAGES) or k == "audit, other SQL")
+            store.append_checked(checked.checked, source=SOURCE, batch_id=uuid.uuid4().hex, actor="ingest",
+                                 detail={})
+            sql_after = sum(w for k, (w, _) in spent.items() if k in dict(STAGES) or k == "audit, other SQL")
+            wall, _ = since(t)
+            arrow = spent.setdefault("store: Python between statements", [0.0, 0.0])
+            arrow[0] += max(wall - (sql_after - sql_before), 0.0)
+            t = clock()
+            del staged
+        add("read", t)
+        store.connection.execute("CHECKPOINT")
+    return {k: (w, c) for k, (w, c) in spent.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=lambda s: int(s.replace("_", "")), default=1_000_000)
@@ -151,7 +224,15 @@ def main() -> None:
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree timed as `ingest`")
     ap.add_argument("--json", type=Path, default=None, help="append the rows for bench/all.py (JSON lines)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--profile-child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--no-profile", action="store_true", help="skip the per-stage profile of one ingest")
     args = ap.parse_args()
+    if args.profile_child:
+        sys.path.insert(0, str(args.src))
+        import json
+
+        print(json.dumps(profile(Path(args.profile_child[0]), Path(args.profile_child[1]), args.batch_rows)))
+        return
     if args.child:  # --before: ingest with the other tree's code, in a process of its own
         sys.path.insert(0, args.child[0])
         (wall, cpu), new, dup, rej = ingest(Path(args.child[1]), Path(args.child[2]), args.batch_rows)
@@ -189,6 +270,7 @@ def main() -> None:
                             print(f"{fmt} {name}: new {int(new):,}, duplicates {int(dup):,}, rejected {int(rej):,}")
             print(f"round {r + 1}: " + "  ".join(f"{f}/{k} {v[-1][0]:.2f}s" for (f, k), v in times.items()),
                   flush=True)
+        profiles = profile_text(args, work, paths, formats, n)
     for i, what in ((0, "wall"), (1, "CPU (all threads)")):
         print(f"\n{what}: {'format':<8}{'contender':<13}{'M rows/s':>9}   {'x of load (min-max)':<22}"
               f"{'x of plain (min-max)':<22}")
@@ -204,7 +286,27 @@ def main() -> None:
                 print(f"{'':<{len(what) + 2}}{fmt:<8}{name:<13}{n / statistics.median(secs) / 1e6:9.2f}   "
                       f"{cells[0]:<22}{cells[1]:<22}")
     print("target: ingest >= 1 M rows/s for csv and parquet, >= 0.5 M rows/s for jsonl")
+    print(profiles, end="")
     write_json(args.json, formats, times, n)
+
+
+def profile_text(args: argparse.Namespace, work: Path, paths: dict[str, Path], formats: list[str], n: int) -> str:
+    """One ingest per format, its stages one after the other, in a process of its own."""
+    import json
+
+    out = []
+    if not args.no_profile:
+        for fmt in formats:
+            cmd = [sys.executable, __file__, "--src", str(args.src), "--profile-child",
+                   str(work / "profile.duckdb"), str(paths[fmt])]
+            if args.batch_rows:
+                cmd += ["--batch-rows", str(args.batch_rows)]
+            stages = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+            total = sum(w for w, _ in stages.values())
+            out.append(f"\nprofile, {fmt}, {n:,} rows, stages one after the other (wall s, CPU s of all threads):")
+            out += [f"  {wall:6.2f} {cpu:6.2f}  {name}" for name, (wall, cpu) in stages.items()]
+            out.append(f"  {total:6.2f}         total ({n / total / 1e6:.2f} M rows/s without the validating thread)")
+    return "\n".join(out) + "\n"
 
 
 TARGET_ROWS_S = {"csv": 1e6, "parquet": 1e6, "jsonl": 5e5}

@@ -65,8 +65,9 @@ class AuditEntry:
     subject: str | None = None
     purpose: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
-    #: (text before the seq number, text after it, the detail's canonical JSON), once computed
-    _form: tuple[str, str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    #: (text before the seq number, text after it, the detail's canonical JSON, whether the text spells a
+    #: NUL), once computed
+    _form: tuple[str, str, str, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def prepare(self) -> AuditEntry:
         """Compute (once) the canonical text around ``seq``; returns the entry. The entry's fields and
@@ -75,7 +76,7 @@ class AuditEntry:
         self._parts()
         return self
 
-    def _parts(self) -> tuple[str, str, str]:
+    def _parts(self) -> tuple[str, str, str, bool]:
         form = self._form
         if form is None:
             detail = _canonical(dict(self.detail))
@@ -83,7 +84,8 @@ class AuditEntry:
             head = (f'{{"action":{_scalar(self.action)},"actor":{_scalar(self.actor)},'
                     f'"at":"{self.at.isoformat(timespec="microseconds")}","detail":{detail},'
                     f'"purpose":{_scalar(self.purpose)},"seq":')
-            form = (head, f',"subject":{_scalar(self.subject)}}}', detail)
+            tail = f',"subject":{_scalar(self.subject)}}}'
+            form = (head, tail, detail, "\\u0000" in head or "\\u0000" in tail)
             object.__setattr__(self, "_form", form)
         return form
 
@@ -91,12 +93,18 @@ class AuditEntry:
         """The exact text that is hashed: :func:`canonical_json` of the entry as a mapping (``seq``, ``at``
         as naive UTC ISO text with microseconds, as stored, ``actor``, ``action``, ``subject``,
         ``purpose``, ``detail``)."""
-        head, tail, _ = self._parts()
+        head, tail, _, _ = self._parts()
         return f"{head}{self.seq:d}{tail}"
 
     def detail_json(self) -> str:
         """``detail`` as canonical JSON (what a store keeps in its ``detail`` column)."""
         return self._parts()[2]
+
+    def may_hold_nul(self) -> bool:
+        """Whether a string of the entry may hold a NUL character: its canonical text spells one as
+        ``\\u0000`` (a literal backslash-u0000 in a value also matches, so True is only a maybe). Found
+        when the text is prepared, by whoever made the entry, so a store's check costs nothing per entry."""
+        return self._parts()[3]
 
     def numbered(self, seq: int) -> AuditEntry:
         """The same entry at position ``seq``, keeping the prepared text (it does not depend on seq)."""
@@ -128,7 +136,7 @@ class VerifyResult:
 
 def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     """sha256 over the previous hash and the entry's canonical JSON."""
-    head, tail, _ = entry._parts()
+    head, tail, _, _ = entry._parts()
     return hashlib.sha256(f"{prev_hash}{head}{entry.seq:d}{tail}".encode()).hexdigest()
 
 
@@ -137,10 +145,29 @@ def chain(entries: Iterable[AuditEntry], prev_hash: str = GENESIS) -> list[Chain
     out: list[ChainedEntry] = []
     append, sha256 = out.append, hashlib.sha256  # a server's audit flusher runs this for every entry
     for entry in entries:
-        head, tail, _ = entry._parts()
+        head, tail, _, _ = entry._parts()
         h = sha256(f"{prev_hash}{head}{entry.seq:d}{tail}".encode()).hexdigest()
         append(ChainedEntry(entry, prev_hash, h))
         prev_hash = h
+    return out
+
+
+def chain_rows(entries: Iterable[AuditEntry], first_seq: int, prev_hash: str = GENESIS
+               ) -> list[tuple[int, datetime, str, str, str | None, str | None, str, str, str]]:
+    """The entries numbered from ``first_seq`` and linked onto ``prev_hash``, as flat rows ``(seq, at,
+    actor, action, subject, purpose, detail's canonical JSON, prev_hash, hash)``: the chain of
+    :func:`chain` over :func:`renumber`, hash for hash, without an entry object per row. A server's audit
+    flusher runs this for every read while holding the GIL against the event loop, so the loop body is a
+    tuple, a concatenation and one sha256."""
+    out: list[tuple[int, datetime, str, str, str | None, str | None, str, str, str]] = []
+    append, sha256 = out.append, hashlib.sha256
+    seq = first_seq
+    for e in entries:
+        head, tail, detail, _ = e._parts()
+        h = sha256(f"{prev_hash}{head}{seq:d}{tail}".encode()).hexdigest()
+        append((seq, e.at, e.actor, e.action, e.subject, e.purpose, detail, prev_hash, h))
+        prev_hash = h
+        seq += 1
     return out
 
 

@@ -3,6 +3,7 @@ package, and a broken file refused at its own line."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -60,10 +61,15 @@ def test_a_statute_must_be_an_instrument_that_can_empower_the_kind(kind: str, st
     assert BASES.statute_fits(kind, statute) is fits
 
 
-def test_a_broken_base_is_refused_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("with_digest", [False, True])
+def test_a_broken_base_is_refused_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              with_digest: bool) -> None:
+    """Also with the shipped digest next to it: a digest of other files is never used."""
     shipped = Path(str(resources.files("xinyong.charter")))
     for f in shipped.glob("*.yaml"):
         shutil.copy(f, tmp_path / f.name)
+    if with_digest:
+        shutil.copy(shipped / cb.DIGEST, tmp_path / cb.DIGEST)
     text = (tmp_path / "record_domains.yaml").read_text(encoding="utf-8")
     (tmp_path / "record_domains.yaml").write_text(text.replace("authorities: [court]", "authorities: [informant]", 1),
                                                   encoding="utf-8")
@@ -74,3 +80,36 @@ def test_a_broken_base_is_refused_at_its_line(tmp_path: Path, monkeypatch: pytes
     line = next(i for i, x in enumerate(text.splitlines(), 1) if "authorities: [court]" in x)
     assert (Path(problem.file).name, problem.line, problem.code) == ("record_domains.yaml", line, "XS101")
     assert "'informant'" in problem.message
+
+
+def test_the_shipped_digest_is_current_and_holds_what_validation_gives() -> None:
+    """``python -m xinyong.policy.charter_bases`` rewrites the digest after a base is edited."""
+    raw = cb._read()
+    digest = json.loads((Path(str(resources.files("xinyong.charter"))) / cb.DIGEST).read_text(encoding="utf-8"))
+    assert digest == cb.digest(cb.validated(raw), raw), "stale: run python -m xinyong.policy.charter_bases"
+    assert cb._from_digest(digest) == cb.validated(raw) == BASES
+
+
+def test_without_a_digest_the_files_are_validated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = Path(str(resources.files("xinyong.charter")))
+    for f in shipped.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / cb.DIGEST).write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(cb, "_charter_dir", lambda: tmp_path)
+    assert cb.charter_bases.__wrapped__() == BASES
+
+
+def test_the_digest_is_rewritten_from_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = Path(str(resources.files("xinyong.charter")))
+    for f in shipped.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    monkeypatch.setattr(cb, "_charter_dir", lambda: tmp_path)
+    written = cb.write_digest()
+    assert written.read_bytes() == (shipped / cb.DIGEST).read_bytes()
+
+
+def test_a_missing_base_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cb, "_charter_dir", lambda: tmp_path)
+    with pytest.raises(PolicyError) as err:
+        cb.charter_bases.__wrapped__()
+    assert [(Path(p.file).name, p.code) for p in err.value.problems] == [("record_domains.yaml", "XS001")]

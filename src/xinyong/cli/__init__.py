@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
-
 from xinyong.cli.app import app
-from xinyong.cli.exitcodes import INPUT_ERROR, document
-from xinyong.cli.output import err_console
+from xinyong.cli.exitcodes import INPUT_ERROR
 from xinyong.model.errors import PolicyError, XinyongError
 
 EXIT_DOMAIN_ERROR = INPUT_ERROR
-document(app)  # every command's --help states the exit codes
 
 
 def main() -> None:
@@ -29,6 +25,10 @@ def main() -> None:
             print(problem, file=sys.stderr)
         sys.exit(EXIT_DOMAIN_ERROR)
     except XinyongError as exc:
+        from rich.markup import escape
+
+        from xinyong.cli.output import err_console
+
         err_console.print(f"[bold red]{escape(exc.title)}:[/] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_DOMAIN_ERROR)
 

@@ -41,12 +41,6 @@ BootOpt = Annotated[int, typer.Option("--boot", help="Bootstrap replicates for t
 PngOpt = Annotated[bool, typer.Option("--png/--no-png", help="Also draw PNG charts (vl-convert).")]
 
 
-def register(app: typer.Typer) -> None:
-    """Add the lab group and the `stats` command to the application."""
-    app.add_typer(lab_app, name="lab")
-    app.command("stats")(stats)
-
-
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -111,14 +105,16 @@ def impact_cmd(
 
 
 def preview_impact(paths: list[Path], published: dict[str, LoadedPolicy], population: int, json_out: bool) -> None:
-    """``xinyong publish --preview``: each policy under ``paths`` against its published version (or, for a
-    policy not published yet, against having none of its rules: everyone who would enter)."""
-    from xinyong.engines.population import compare, records_of
-    from xinyong.lab.impact import impact
+    """``xinyong publish --preview``: each policy under ``paths`` against its published version, on the
+    same synthetic population (``service.impact.versions_impact``, as admins get it over HTTP); a policy
+    not published yet is named and skipped, there is nothing to compare it with."""
     from xinyong.lab.views import impact_report
     from xinyong.policy.lint import lint
     from xinyong.policy.loader import find_policy_files, load_policy
+    from xinyong.service.impact import versions_impact
 
+    if population < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--population")
     for path in find_policy_files(paths):
         new = load_policy(path)
         if problems := lint(new):  # the charter first: an unlawful version is not worth previewing
@@ -127,10 +123,9 @@ def preview_impact(paths: list[Path], published: dict[str, LoadedPolicy], popula
         if old is None:
             err_console.print(f"{new.policy.ref}: not published yet; nothing to compare with", markup=False)
             continue
-        with (_population(old, population, 42, LAB_AS_OF, None) as where,
-              console.status(f"{old.policy.ref} -> {new.policy.ref}: evaluating both")):
-            table = compare(where, old, new, LAB_AS_OF)
-            data = impact(old, new, table, LAB_AS_OF, partial(records_of, where), n_boot=100, seed=42)
+        with console.status(f"{old.policy.ref} -> {new.policy.ref}: {population:,} synthetic subjects, "
+                            "evaluating both"):
+            data = versions_impact(old, new, LAB_AS_OF, population=population, seed=42)
         _write(impact_report(data), data, Path("lab-report") / f"preview-{new.policy.id}", False, json_out)
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
+from xinyong.cli import output
 from xinyong.cli.options import parse_as_of
-from xinyong.cli.output import console, err_console, print_json
-from xinyong.cli.render import render_assessment
+from xinyong.cli.output import print_json
 from xinyong.model.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -38,10 +37,12 @@ def lint_cmd(
     any violation (XF warnings do not change the exit code). Rules are documented in docs/charter-rules.md."""
     from xinyong.policy.lint import RULES, lint_paths
     if rules:
+        from rich.table import Table
+
         table = Table("code", "charter rule", "what it refuses")
         for rule in RULES:
             table.add_row(rule.code, str(rule.charter_rule), rule.title)
-        console.print(table)
+        output.console.print(table)
         return
     if not paths:
         raise typer.BadParameter("give at least one policy file or directory", param_hint="PATHS")
@@ -60,7 +61,7 @@ def lint_cmd(
         for w in warnings:
             print(w)
         if not problems:
-            err_console.print("[green]clean:[/] no charter violations")
+            output.status("clean:", "no charter violations")
     raise typer.Exit(1 if problems else 0)
 
 
@@ -84,7 +85,7 @@ def test_cmd(paths: PathsArg, json_out: JsonOpt = False) -> None:
         for r in results:
             passed = sum(c.passed for c in r.cases)
             colour = "green" if r.passed else "red"
-            console.print(f"[{colour}]{r.path}[/] ({r.policy}): {passed}/{len(r.cases)} cases passed")
+            output.console.print(f"[{colour}]{r.path}[/] ({r.policy}): {passed}/{len(r.cases)} cases passed")
             for c in r.cases:
                 if not c.passed:
                     for failure in c.failures:
@@ -112,7 +113,7 @@ def schema_cmd(
         print(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        err_console.print(f"wrote {out}")
+        output.err_console.print(f"wrote {out}")
 
 
 def read_records_file(path: Path) -> tuple[list[Record], list[Amendment]]:
@@ -150,6 +151,7 @@ def read_records_file(path: Path) -> tuple[list[Record], list[Amendment]]:
 
 def explain_file(subject: str, policy: Path, records: Path, as_of: str | None, json_out: bool) -> None:
     """`xinyong explain --policy P --records FILE SUBJECT --as-of DATE`: no store needed."""
+    from xinyong.cli.render import render_assessment
     from xinyong.model.identifiers import default_schemes
     from xinyong.policy.evaluate import evaluate
     from xinyong.policy.loader import load_policy
@@ -166,4 +168,4 @@ def explain_file(subject: str, policy: Path, records: Path, as_of: str | None, j
     if json_out:
         print_json(assessment)
     else:
-        render_assessment(console, lp.policy, assessment)
+        render_assessment(output.console, lp.policy, assessment)

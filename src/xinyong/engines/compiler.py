@@ -89,14 +89,14 @@ class CompiledPolicy:
 
     def assessment_query(self, as_of: date) -> exp.Select:
         """Wide result: subject, score, tier, and ``list{i}_since`` per list (NULL unless in force)."""
-        return self._with(as_of, exp.select("*").from_("assessed"))
+        return self._with(as_of, exp.select("*").from_("assessed", copy=False))
 
     def assessment_sql(self, as_of: date, *, pretty: bool = True) -> str:
         return self.assessment_query(as_of).sql(self.dialect, pretty=pretty)
 
     def scores_sql(self, as_of: date, *, pretty: bool = True) -> str:
         """One row per subject the policy applies to: subject, score, tier."""
-        q = exp.select(col("subject"), col("score"), col(TIER)).from_("assessed")
+        q = exp.select(col("subject"), col("score"), col(TIER)).from_("assessed", copy=False)
         return self._with(as_of, q).sql(self.dialect, pretty=pretty)
 
     def listings_query(self, as_of: date, source: str = "assessed") -> exp.Select:
@@ -104,12 +104,12 @@ class CompiledPolicy:
         parts = [_listing_select(lc, source) for lc in self.lists]
         if not parts:
             return exp.select(lit("").as_("subject"), lit("").as_("list"), lit("").as_("kind"),
-                              null_date().as_("since"), null_date().as_("until")).where(exp.false())
+                              null_date().as_("since"), null_date().as_("until")).where(exp.false(), copy=False)
         union: exp.Query = parts[0]
         for p in parts[1:]:
             union = exp.union(union, p, distinct=False)
         return exp.select("*").from_(exp.Subquery(this=union, alias=exp.TableAlias(
-            this=exp.to_identifier("listing"))))
+            this=exp.to_identifier("listing"))), copy=False)
 
     def listings_sql(self, as_of: date, *, pretty: bool = True) -> str:
         """Listings in force as of the date: subject, list, kind, since, until."""
@@ -122,7 +122,7 @@ def _listing_select(lc: ListColumn, source: str) -> exp.Select:
                                  unit=exp.var("DAY")), exp.DataType.Type.DATE)
     return (exp.select(col("subject"), lit(lc.id).as_("list"), lit(lc.kind).as_("kind"),
                        since.as_("since"), until.as_("until"))
-            .from_(source).where(exp.Is(this=since.copy(), expression=exp.null()).not_()))
+            .from_(source, copy=False).where(exp.Is(this=since.copy(), expression=exp.null()).not_(), copy=False))
 
 
 def compile_policy(lp: LoadedPolicy, dialect: str = "duckdb", *, subjects: str = "subjects",
@@ -172,8 +172,8 @@ class _Builder:
                                   order=exp.Order(expressions=[
                                       exp.Ordered(this=col("effective"), desc=True),
                                       exp.Ordered(this=col("id"), desc=True)])).as_("latest"))
-            .from_(exp.to_table(self.cp.amendments or "amendments"))
-            .where(exp.LTE(this=col("effective"), expression=date_lit(self.as_of)))
+            .from_(exp.to_table(self.cp.amendments or "amendments"), copy=False)
+            .where(exp.LTE(this=col("effective"), expression=date_lit(self.as_of)), copy=False)
         )
         one = lit(1)
         return (
@@ -184,8 +184,8 @@ class _Builder:
                 exp.Max(this=case([(and_(is_correct, exp.EQ(this=col("latest"), expression=one)),
                                     col("amount"))])).as_("amount"),
             )
-            .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("a"))))
-            .group_by(col("record"))
+            .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("a"))), copy=False)
+            .group_by(col("record"), copy=False)
         )
 
     def relevant_types(self) -> set[str]:
@@ -195,9 +195,9 @@ class _Builder:
         # downstream CTEs call the grouping key ``subject`` whichever column it is
         key = col("subject") if self.cp.subject_key == "subject" else col(self.cp.subject_key).as_("subject")
         cols = ["id", "type", "decided", "amount"]
-        q = (exp.select(key, *(col(c) for c in cols)).from_(exp.to_table(self.cp.records))
+        q = (exp.select(key, *(col(c) for c in cols)).from_(exp.to_table(self.cp.records), copy=False)
              .where(and_(exp.LTE(this=col("decided"), expression=date_lit(self.as_of)),
-                         in_list(col("type"), self.relevant_types()))))
+                         in_list(col("type"), self.relevant_types())), copy=False))
         return q.distinct() if self.cp.dedupe else q
 
     def _by_type(self, days_of: dict[str, int]) -> exp.Expr:
@@ -242,18 +242,18 @@ class _Builder:
         validity = self._by_type({t: self.validity[t] for t in types}) if types else exp.false()
         if self.cp.amendments is None:
             return (exp.select(col("subject", "r"), col("type", "r"), col("decided", "r"), col("amount", "r"))
-                    .from_(exp.to_table("known").as_("r")).where(validity))
+                    .from_(exp.to_table("known").as_("r"), copy=False).where(validity, copy=False))
         amount = case([(exp.EQ(this=col("corrected", "a"), expression=lit(1)), col("amount", "a"))],
                       col("amount", "r"))
         not_ended = or_(exp.Is(this=col("ended", "a"), expression=exp.null()),
                         exp.EQ(this=col("ended", "a"), expression=lit(0)))
         return (
             exp.select(col("subject", "r"), col("type", "r"), col("decided", "r"), amount.as_("amount"))
-            .from_(exp.to_table("known").as_("r"))
+            .from_(exp.to_table("known").as_("r"), copy=False)
             .join(exp.to_table("amended").as_("a"), on=exp.EQ(this=col("record", "a"),
                                                               expression=col("id", "r")),
-                  join_type="left")
-            .where(and_(validity, paren(not_ended)))
+                  join_type="left", copy=False)
+            .where(and_(validity, paren(not_ended)), copy=False)
         )
 
     def active(self) -> exp.Select:
@@ -263,7 +263,7 @@ class _Builder:
             for t in scored
         ]) if scored else exp.cast(exp.null(), exp.DataType.Type.BIGINT)
         return exp.select(col("subject"), col("type"), col("decided"), col("amount"),
-                          pts.as_("points")).from_("current")
+                          pts.as_("points")).from_("current", copy=False)
 
     # --- the one pass -------------------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ class _Builder:
                 pushes = sign(this=col("points"), expression=lit(0))
                 aggs.append(filtered(exp.Max(this=col("decided")), pushes).as_(name))
         aggs.extend(self.conds.aggregates())
-        return exp.select(*aggs).from_("active").group_by(col("subject"))
+        return exp.select(*aggs).from_("active", copy=False).group_by(col("subject"), copy=False)
 
     # --- per subject --------------------------------------------------------------------------------
 
@@ -345,12 +345,12 @@ class _Builder:
         else:
             cols.append(null_date().as_(TIER_SINCE))
         cols.extend(self.conds.leaf_columns())
-        return (exp.select(*cols).from_(exp.to_table(self.cp.subjects).as_("s"))
+        return (exp.select(*cols).from_(exp.to_table(self.cp.subjects).as_("s"), copy=False)
                 .join(exp.to_table("per_subject").as_("p"),
                       on=exp.EQ(this=col("subject", "p"),
                                 expression=col("id" if self.cp.subject_key == "subject" else "sid", "s")),
-                      join_type="left")
-                .where(self.kind_filter()))
+                      join_type="left", copy=False)
+                .where(self.kind_filter(), copy=False))
 
     def tier(self) -> exp.Expr:
         if self.policy.scoring is None or not self.policy.tiers:
@@ -372,7 +372,7 @@ class _Builder:
         return case(whens, default)
 
     def ctes(self) -> list[tuple[str, exp.Select]]:
-        tiered = exp.select(exp.Star(), self.tier().as_(TIER)).from_("scored")
+        tiered = exp.select(exp.Star(), self.tier().as_(TIER)).from_("scored", copy=False)
         out: list[exp.Expr] = [col("subject"), col("score"), col(TIER)]
         for lc, lst in zip(self.cp.lists, self.policy.lists, strict=True):
             # in force iff it holds, has a trigger and as_of < trigger + max duration; a trigger is
@@ -383,7 +383,7 @@ class _Builder:
                 continue
             in_force = exp.GT(this=trigger, expression=self.days_ago(lc.max_duration_days))
             out.append(case([(in_force, trigger)]).as_(lc.column))
-        q = exp.select(*out).from_("tiered")
+        q = exp.select(*out).from_("tiered", copy=False)
         amended = [] if self.cp.amendments is None else [("amended", self.amended())]
         return [*amended, ("known", self.known()), ("current", self.current()),
                 ("active", self.active()), ("per_subject", self.per_subject()), ("scored", self.scored()),

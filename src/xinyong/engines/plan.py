@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from xinyong.engines.compiler import compile_policy
+from xinyong.engines.compiler import CompiledPolicy, compile_policy
 from xinyong.model.runs import RunQuery
 from xinyong.policy.loader import LoadedPolicy
 
@@ -41,3 +41,33 @@ def plan_run(lp: LoadedPolicy, as_of: date, dialect: str, *, amended: bool, uniq
         records_sql=f"SELECT count(*) FROM {exp.to_table(cp.records).sql(glot)}",
         lists={lc.id: lc.column for lc in cp.lists},
     )
+
+
+#: placeholders for the tables a replay reads, replaced by the store's names (the text is cached)
+REPLAY_RECORDS, REPLAY_SUBJECTS = "xy_replay_records_tbl", "xy_replay_subjects_tbl"
+#: (policy object, dialect, amended, day) → (the policy, text); keyed by the object, which the entry keeps
+#: alive, since two stores may hold different texts under one id and version
+_REPLAY_CACHE: dict[tuple[int, str, bool, date], tuple[LoadedPolicy, str]] = {}
+_REPLAY_CACHE_SIZE = 256
+
+
+def plan_replay(lp: LoadedPolicy, day: date, dialect: str, *, amended: bool, records: str, subjects: str) -> str:
+    """The policy's listings in force as of ``day``, read from ``records`` and ``subjects`` (tables holding
+    a few subjects' files, not the register): ``subject, list, kind, since, until``.
+
+    Due process asks what the list said on a few days just before a snapshot's date (did a listing's
+    episode start within the notice period?); the compiled query answers that for many subjects at once,
+    as the reference evaluator would one subject at a time. Building the query costs about as much as
+    running it over a few thousand records, and its text depends only on the policy, the dialect and the
+    day, so texts are kept per loaded policy (a bounded cache) with placeholder table names.
+    """
+    glot = SQLGLOT_DIALECT[dialect]
+    key = (id(lp), glot, amended, day)
+    hit = _REPLAY_CACHE.get(key)
+    if hit is None or hit[0] is not lp:
+        cp = CompiledPolicy(lp, glot, REPLAY_SUBJECTS, REPLAY_RECORDS, "amendments" if amended else None,
+                            dedupe=False, subject_key="subject")
+        if len(_REPLAY_CACHE) >= _REPLAY_CACHE_SIZE:
+            _REPLAY_CACHE.clear()
+        hit = _REPLAY_CACHE[key] = (lp, cp.listings_sql(day, pretty=False))
+    return hit[1].replace(REPLAY_RECORDS, records).replace(REPLAY_SUBJECTS, subjects)

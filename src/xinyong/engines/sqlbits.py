@@ -90,9 +90,9 @@ def case(whens: Sequence[tuple[exp.Expr, exp.Expr]],
          default: exp.Expr | None = None) -> exp.Expr:
     c = exp.Case()
     for cond, value in whens:
-        c = c.when(cond.copy(), value.copy())
+        c = c.when(cond.copy(), value.copy(), copy=False)  # c is new here: no copy of it per branch
     if default is not None:
-        c = c.else_(default.copy())
+        c = c.else_(default.copy(), copy=False)
     return c
 
 

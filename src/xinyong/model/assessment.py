@@ -7,33 +7,13 @@ recomputable from records + amendments + policy version + as-of date.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
 from pydantic import Field
 
 from xinyong.model.base import Frozen
+from xinyong.model.effects import Effect as Effect
+from xinyong.model.effects import ListKind as ListKind
 from xinyong.model.record import content_id
-
-
-class Effect(StrEnum):
-    """What a measure does to an action. Precedence when several apply: deny > review > benefit > allow."""
-
-    DENY = "deny"
-    REVIEW = "review"
-    BENEFIT = "benefit"
-    ALLOW = "allow"
-
-    @property
-    def precedence(self) -> int:
-        return _PRECEDENCE[self]
-
-
-_PRECEDENCE = {Effect.DENY: 3, Effect.REVIEW: 2, Effect.BENEFIT: 1, Effect.ALLOW: 0}
-
-
-class ListKind(StrEnum):
-    RED = "red"
-    BLACK = "black"
 
 
 class Contribution(Frozen):

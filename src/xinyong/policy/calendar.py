@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from xinyong.model.base import Frozen
 from xinyong.model.errors import InvalidInput, PolicyError
@@ -30,6 +30,11 @@ DEFAULT_CALENDAR = "cn"
 _REST_WEEKDAYS = frozenset({5, 6})  # Saturday, Sunday
 
 
+# Validators are built when a calendar is first loaded: a run that only checks a policy names a shipped
+# calendar (``calendar_names``) never builds them.
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class CalendarNotCovered(InvalidInput):
     """A deadline needs a day of a year for which the calendar has no official notice."""
 
@@ -37,6 +42,8 @@ class CalendarNotCovered(InvalidInput):
 
 
 class Holiday(Frozen):
+    model_config = _DEFERRED
+
     name: str = Field(min_length=1)
     from_: date = Field(alias="from")
     to: date
@@ -51,12 +58,16 @@ class Holiday(Frozen):
 class MakeUpDay(Frozen):
     """A Saturday or Sunday declared a working day to make up for a holiday bridge (调休)."""
 
+    model_config = _DEFERRED
+
     date: date
     for_: str = Field(alias="for", min_length=1)
 
 
 class CalendarYear(Frozen):
     """One year of one calendar, as announced by the notice it cites."""
+
+    model_config = _DEFERRED
 
     kind: Literal["working_day_calendar"]
     calendar: str = Field(pattern=r"^[a-z][a-z0-9_]*$")

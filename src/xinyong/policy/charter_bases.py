@@ -17,10 +17,20 @@ line and the set. Checking membership in a list, rather than looking for words t
 a disguised entry fail whatever it is called. The data files are validated here too (pydantic models
 that forbid unknown fields, then a resolve pass: duplicate ids, authorities that are no source kind,
 caps above the ceiling), so a broken base fails loudly at ``file:line`` instead of weakening the linter.
+
+Parsing and validating them is most of what a linter run costs beyond its own policy, so the package
+ships the result too: ``bases.digest.json``, the resolved bases with the sha256 of the four files they
+came from. When the files on disk hash to it, the bases are built from the digest without parsing or
+validating again; when they do not (a base edited, the digest not regenerated), they are parsed and
+validated as before, so an edit is never linted against stale bases. ``python -m
+xinyong.policy.charter_bases`` validates the files and rewrites the digest (a test checks it is current).
+Nothing is written at run time: a read-only installation works the same.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -28,21 +38,29 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from xinyong.model.base import Frozen
 from xinyong.model.catalogue import ID_PATTERN, Severity
 from xinyong.model.errors import PolicyError, Problem
 from xinyong.policy.lint_words import fold
 from xinyong.policy.loader import validate_doc
-from xinyong.policy.source import SourceDoc, read_yaml
+from xinyong.policy.source import SourceDoc, parse_yaml
 
 Authority = str  # the id of a source kind
+#: The four bases: key (used in messages) -> file in ``xinyong/charter/``.
+FILES = {"domains": "record_domains.yaml", "sources": "source_kinds.yaml", "measures": "measure_kinds.yaml",
+         "caps": "duration_caps.yaml"}
+DIGEST = "bases.digest.json"
+DIGEST_FORMAT = 1  # bump when the digest's layout or the models' fields change
+# Validators are built when first used: with a current digest, a run never validates a base.
+_DEFERRED = ConfigDict(defer_build=True)
 
 
 class _Entry(Frozen):
+    model_config = _DEFERRED
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=1)
     legal_basis: str = Field(min_length=1)
@@ -62,6 +80,7 @@ class MeasureKind(_Entry):
 
 
 class SeverityCap(Frozen):
+    model_config = _DEFERRED
     listing_days: int = Field(gt=0)
     validity_days: int = Field(gt=0)
     publication_days: int = Field(gt=0)
@@ -69,6 +88,7 @@ class SeverityCap(Frozen):
 
 
 class _Base(Frozen):
+    model_config = _DEFERRED
     version: str = Field(min_length=1)
     basis: str = Field(default="", description="The national document the base is modelled on")
 
@@ -107,17 +127,18 @@ class CharterBases:
     measure_kinds: dict[str, MeasureKind]
     caps: DurationCaps
     files: dict[str, str]
-    instruments: dict[str, re.Pattern[str]]
 
     def cap(self, severity: Severity) -> SeverityCap:
         return self.caps.severities[severity]
 
     def statute_fits(self, kind: str, statute: str) -> bool:
         """Whether ``statute`` names an instrument of the kind this source kind must rest on."""
-        return self.instruments[kind].search(fold(statute)) is not None
+        pattern = _instrument_pattern(tuple(self.source_kinds[kind].instruments))
+        return pattern.search(fold(statute)) is not None
 
 
-def _instrument_pattern(words: list[str]) -> re.Pattern[str]:
+@cache
+def _instrument_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """English instrument words match as whole words, Chinese ones as substrings; ``法`` (a law) does not
     match inside ``办法`` (measures, a lesser instrument listed on its own where it qualifies) nor in
     ``法院`` (a court) or ``法规``."""
@@ -136,24 +157,70 @@ def _charter_dir() -> Path:
     return Path(str(resources.files("xinyong.charter")))
 
 
-def _load(name: str, model: type[_BaseT]) -> tuple[_BaseT, SourceDoc]:
-    doc = read_yaml(_charter_dir() / name)
-    return validate_doc(doc, model), doc
-
-
 def _dups(doc: SourceDoc, key: str, ids: list[str]) -> Iterator[Problem]:
     for dup in sorted(i for i, n in Counter(ids).items() if n > 1):
         yield doc.problem((key,), "XS104", f"{key}: {dup!r} is defined twice")
 
 
+def _read() -> dict[str, bytes]:
+    raw = {}
+    for key, name in FILES.items():
+        path = _charter_dir() / name
+        try:
+            raw[key] = path.read_bytes()
+        except OSError as exc:
+            raise PolicyError([Problem(str(path), 0, "XS001", f"cannot read file: {exc.strerror}")]) from None
+    return raw
+
+
+def fingerprint(raw: dict[str, bytes]) -> str:
+    """The sha256 of the digest format and the four files, names and bytes."""
+    h = hashlib.sha256(f"xinyong charter bases digest {DIGEST_FORMAT}".encode())
+    for key in sorted(raw):
+        h.update(f"\0{FILES[key]}\0{len(raw[key])}\0".encode())
+        h.update(raw[key])
+    return h.hexdigest()
+
+
 @cache
 def charter_bases() -> CharterBases:
-    """Load and resolve the shipped bases once per process; a broken data file raises a located
-    :class:`PolicyError` (nothing is linted against a base that does not hold)."""
-    domains, ddoc = _load("record_domains.yaml", RecordDomains)
-    kinds, kdoc = _load("source_kinds.yaml", SourceKinds)
-    measures, mdoc = _load("measure_kinds.yaml", MeasureKinds)
-    caps, cdoc = _load("duration_caps.yaml", DurationCaps)
+    """The shipped bases, once per process: from the digest when the files are those it was made from,
+    else parsed, validated and resolved; a broken data file raises a located :class:`PolicyError`
+    (nothing is linted against a base that does not hold)."""
+    raw = _read()
+    digest = _shipped_digest()
+    if digest is not None and digest.get("fingerprint") == fingerprint(raw):
+        try:
+            return _from_digest(digest)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a digest not written by write_digest: validate the files
+    return validated(raw)
+
+
+def _shipped_digest() -> dict[str, Any] | None:
+    try:
+        data = json.loads((_charter_dir() / DIGEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # no digest (or an unreadable one): validate the files
+    return data if isinstance(data, dict) else None
+
+
+def _load(raw: dict[str, bytes], key: str, model: type[_BaseT]) -> tuple[_BaseT, SourceDoc]:
+    path = _charter_dir() / FILES[key]
+    try:
+        text = raw[key].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([Problem(str(path), 0, "XS001", f"cannot read file: {exc.reason}")]) from None
+    doc = parse_yaml(text, path)
+    return validate_doc(doc, model), doc
+
+
+def validated(raw: dict[str, bytes]) -> CharterBases:
+    """Parse, validate and resolve the four files (``raw``: key -> bytes, see :data:`FILES`)."""
+    domains, ddoc = _load(raw, "domains", RecordDomains)
+    kinds, kdoc = _load(raw, "sources", SourceKinds)
+    measures, mdoc = _load(raw, "measures", MeasureKinds)
+    caps, cdoc = _load(raw, "caps", DurationCaps)
     problems = [*_dups(ddoc, "record_domains", [d.id for d in domains.record_domains]),
                 *_dups(kdoc, "source_kinds", [k.id for k in kinds.source_kinds]),
                 *_dups(mdoc, "measure_kinds", [m.id for m in measures.measure_kinds])]
@@ -178,13 +245,47 @@ def charter_bases() -> CharterBases:
                                          f"a {sev.value} cap exceeds the ceiling of {caps.ceiling_days} days"))
     if problems:
         raise PolicyError(problems)
+    return _bases(domains.record_domains, kinds.source_kinds, measures.measure_kinds, caps)
+
+
+def _bases(domains: list[RecordDomain], kinds: list[SourceKind], measures: list[MeasureKind],
+           caps: DurationCaps) -> CharterBases:
     return CharterBases(
-        domains={d.id: d for d in domains.record_domains},
-        source_kinds={k.id: k for k in kinds.source_kinds},
-        measure_kinds={m.id: m for m in measures.measure_kinds},
+        domains={d.id: d for d in domains},
+        source_kinds={k.id: k for k in kinds},
+        measure_kinds={m.id: m for m in measures},
         caps=caps,
-        files={"domains": "record_domains.yaml", "sources": "source_kinds.yaml",
-               "measures": "measure_kinds.yaml", "caps": "duration_caps.yaml"},
-        instruments={k.id: _instrument_pattern(k.instruments) for k in kinds.source_kinds},
+        files=dict(FILES),
     )
 
+
+def digest(bases: CharterBases, raw: dict[str, bytes]) -> dict[str, Any]:
+    """The digest of validated ``bases`` made from the files ``raw``: their fingerprint and every entry."""
+    return {"format": DIGEST_FORMAT, "fingerprint": fingerprint(raw),
+            "record_domains": [d.model_dump(mode="json") for d in bases.domains.values()],
+            "source_kinds": [k.model_dump(mode="json") for k in bases.source_kinds.values()],
+            "measure_kinds": [m.model_dump(mode="json") for m in bases.measure_kinds.values()],
+            "duration_caps": bases.caps.model_dump(mode="json")}
+
+
+def _from_digest(data: dict[str, Any]) -> CharterBases:
+    """The bases from a digest whose fingerprint matched: validated when the digest was written, so the
+    models are constructed without validating again."""
+    caps = dict(data["duration_caps"])
+    caps["severities"] = {Severity(k): SeverityCap.model_construct(**v) for k, v in caps["severities"].items()}
+    return _bases([RecordDomain.model_construct(**d) for d in data["record_domains"]],
+                  [SourceKind.model_construct(**k) for k in data["source_kinds"]],
+                  [MeasureKind.model_construct(**m) for m in data["measure_kinds"]],
+                  DurationCaps.model_construct(**caps))
+
+
+def write_digest() -> Path:
+    """Validate the files and write the digest next to them (run after editing a base)."""
+    raw = _read()
+    path = _charter_dir() / DIGEST
+    path.write_text(json.dumps(digest(validated(raw), raw), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_digest()}")

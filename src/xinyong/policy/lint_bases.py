@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from xinyong.model.assessment import ListKind
 from xinyong.model.catalogue import Catalogue, Polarity, RecordType, Severity, Source
+from xinyong.model.effects import ListKind
 from xinyong.policy.charter_bases import CharterBases
 from xinyong.policy.lint_words import (
     not_an_authority,

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from collections.abc import Sequence
+from functools import cache, cached_property, lru_cache
 from typing import Protocol
 
 
@@ -23,8 +24,42 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-def _zh(*terms: str) -> re.Pattern[str]:
-    return re.compile("|".join(terms))
+class _Terms:
+    """Chinese terms (regular expressions), matched as substrings, compiled when first needed.
+
+    Text of nothing but ASCII is searched only for the terms that can match it: a term that is a plain
+    string with a character beyond ASCII in it never can, so an English policy never compiles the Chinese
+    lists; a term written as a pattern, or in ASCII (a hotline number), is always searched."""
+
+    def __init__(self, *terms: str) -> None:
+        self.terms = terms
+
+    @cached_property
+    def _all(self) -> re.Pattern[str]:
+        return re.compile("|".join(self.terms))
+
+    @cached_property
+    def _ascii(self) -> re.Pattern[str] | None:
+        able = [t for t in self.terms if t.isascii() or re.escape(t) != t]
+        return re.compile("|".join(able)) if able else None
+
+    def _for(self, text: str) -> re.Pattern[str] | None:
+        return self._ascii if text.isascii() else self._all
+
+    def can_match(self, text: str) -> bool:
+        return self._for(text) is not None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        pattern = self._for(text)
+        return pattern.search(text) if pattern is not None else None
+
+    def sub(self, replacement: str, text: str) -> str:
+        pattern = self._for(text)
+        return pattern.sub(replacement, text) if pattern is not None else text
+
+
+def _zh(*terms: str) -> _Terms:
+    return _Terms(*terms)
 
 
 # Phrases that contain a term but name no prohibited ground; removed before matching.
@@ -63,7 +98,11 @@ _OTHER_WORDS = (
     r"subsidiar(?:y|ies)", r"related part(?:y|ies)", r"jiashu", r"jiaren", r"zinv", r"zinu", r"qinshu", r"peiou",
     r"fumu", r"yuangong", r"danbaoren", r"qinyou",
 )
-OTHER_SUBJECTS = _rx(*_OTHER_WORDS, *_STAFF_WORDS)
+# One alternation split in two (kin and the like; staff), searched one after the other and the leftmost
+# match kept (the first list's on a tie): the same match as the single pattern, and each half is compiled
+# once for the three checks that share it.
+_OTHER = _rx(*_OTHER_WORDS)
+OTHER_SUBJECTS = (_OTHER, _rx(*_STAFF_WORDS))
 # In a record type's name another subject counts only as the actor: "a relative's default", "misconduct
 # by its staff"; "wages owed to staff" or "an inspection by staff of the bureau" is the subject's own
 # conduct. A record type's id and category name kin anywhere, staff only as the actor.
@@ -76,14 +115,14 @@ OTHER_ACTOR = re.compile(
     rf"\b(?:{_KIN}|{_STAFF}) (?:defaults?|misconduct|offen[cs]es?|conduct|debts?|violations?|penalt\w*|records?|"
     r"arrears|convictions?|dishonesty|breach\w*)\b"
 )
-OTHER_SUBJECTS_OF_RECORDS = re.compile(_rx(*_OTHER_WORDS).pattern + "|" + OTHER_ACTOR.pattern)
+OTHER_SUBJECTS_OF_RECORDS = (_OTHER, OTHER_ACTOR)
 OTHER_SUBJECTS_ZH = _zh(
     r"亲属", r"家属", r"家人", r"家庭成员", r"子女", r"儿子", r"女儿", r"孩子", r"配偶", r"父母", r"夫妻",
     r"丈夫", r"妻子", r"亲友", r"朋友", r"好友", r"员工", r"职工", r"雇员", r"担保人", r"保证人",
     r"法定代表人", r"实际控制人", r"股东", r"邻居", r"同住", r"联系人", r"监护人", r"兄弟", r"姐妹", r"亲戚",
 )
 
-PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+PROHIBITED_GROUNDS: tuple[tuple[str, re.Pattern[str], _Terms], ...] = (
     ("political opinion and expression", _rx(
         r"politic\w*", r"expression", r"speech", r"petition\w*", r"xinfang", r"shangfang",
         r"letters and visits", r"skip level\w*", r"visits? to (?:higher|superior) \w+", r"abnormal visits?",
@@ -200,6 +239,9 @@ def _to_simplified() -> _Converter:
     return converter
 
 
+# The same id or name is read by several checks (each prohibited ground, another subject, an
+# unaccountable source...): its spellings are computed once per text.
+@lru_cache(maxsize=4096)
 def _prepare(text: str) -> str:
     """One spelling of the text: compatibility forms folded (full-width letters), invisible format
     characters dropped (a zero-width space inside a word), look-alike letters mapped, traditional
@@ -209,6 +251,8 @@ def _prepare(text: str) -> str:
 
 def fold(text: str) -> str:
     """The text as the word lists and the charter bases compare it (see :func:`_prepare`), case kept."""
+    if text.isascii():  # nothing to fold: no compatibility forms, format characters, look-alikes or CJK
+        return text
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").translate(_HOMOGLYPHS)
     if any("\u3400" <= ch <= "\u9fff" for ch in text):
@@ -216,20 +260,39 @@ def fold(text: str) -> str:
     return text
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    """Every run of non-alphanumerics one space, harmless phrases removed."""
-    out = " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+    """Every run of non-alphanumerics one space, harmless phrases removed (``text`` prepared)."""
+    out = " " + _NOT_ALNUM.sub(" ", text).strip() + " "
     return _HARMLESS_EN.sub(" ", out)
 
 
-def _first(en: re.Pattern[str] | None, zh: re.Pattern[str] | None, text: str) -> str | None:
+@lru_cache(maxsize=4096)
+def _without_harmless_zh(text: str) -> str:
+    return _HARMLESS_ZH.sub(" ", text)
+
+
+def _leftmost(patterns: Sequence[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """What the alternation of ``patterns`` would match: the leftmost match, the earlier pattern's on a tie."""
+    best = None
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found is not None and (best is None or found.start() < best.start()):
+            best = found
+    return best
+
+
+def _first(en: re.Pattern[str] | Sequence[re.Pattern[str]] | None, zh: _Terms | None, text: str) -> str | None:
     text = _prepare(text)
     if en is not None:
-        found = en.search(_norm(text))
+        found = _leftmost([en] if isinstance(en, re.Pattern) else en, _norm(text))
         if found:
             return found.group(0).strip()
-    if zh is not None:
-        found = zh.search(_HARMLESS_ZH.sub(" ", text))
+    if zh is not None and zh.can_match(text):
+        found = zh.search(_without_harmless_zh(text))
         if found:
             return found.group(0)
     return None

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -89,6 +89,23 @@ def load_policy_text(policy_text: str, catalogue_text: str, name: str) -> Loaded
     policy = validate_doc(doc, Policy)
     cat_doc = parse_yaml(catalogue_text, Path(name).with_name(policy.catalogue))
     return _resolved(policy, doc, *_catalogue_from_doc(cat_doc))
+
+
+class PublishedTexts(Protocol):
+    """A published version as a store keeps it: the policy's id and the two texts."""
+
+    @property
+    def policy(self) -> str: ...
+    @property
+    def document(self) -> str: ...
+    @property
+    def catalogue(self) -> str: ...
+
+
+def load_published(pv: PublishedTexts) -> LoadedPolicy:
+    """Load a version the store kept, named ``<policy>.yaml`` in its messages (every reader of the
+    register loads versions this one way)."""
+    return load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml")
 
 
 def _resolved(policy: Policy, doc: SourceDoc, catalogue: Catalogue, cat_doc: SourceDoc) -> LoadedPolicy:

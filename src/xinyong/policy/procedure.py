@@ -133,8 +133,13 @@ def effective_date(lst: ListDef, lp: LoadedPolicy, started: date) -> date:
 
 def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
                   listing: Listing, schemes: SchemeRegistry | None = None,
-                  tick: Callable[[], None] | None = None) -> date:
+                  tick: Callable[[], None] | None = None, *, stop_at: date | None = None) -> date:
     """The first day of the unbroken run of listings that ``listing`` belongs to.
+
+    ``stop_at``: the caller only asks whether the episode started after that day (is a listing still in
+    its notice period?), so the search ends as soon as its start reaches that day or an earlier one and
+    returns that start, not necessarily the first day of the episode. An answer after ``stop_at`` is
+    exact.
 
     The episode is defined by walking back one renewal at a time (:func:`_walk_back`): if the list held
     the day before ``since``, the episode started at (or before) that listing's since. Walked literally,
@@ -149,16 +154,24 @@ def episode_start(lp: LoadedPolicy, subject: str, records: Sequence[Record], ame
     """
     entry = lp.policy.list_def(listing.list_id).entry
     if _Monotony(lp, records, amendments).holds(entry):
-        return _jump_back(lp, subject, records, amendments, listing, schemes, tick)
-    return _walk_back(lp, subject, records, amendments, listing, schemes, tick)
+        return _jump_back(lp, subject, records, amendments, listing, schemes, tick, stop_at)
+    return _walk_back(lp, subject, records, amendments, listing, schemes, tick, stop_at)
+
+
+def _reached(start: date, stop_at: date | None) -> bool:
+    return stop_at is not None and start <= stop_at
 
 
 def _walk_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
-               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None) -> date:
+               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None,
+               stop_at: date | None = None) -> date:
     """The episode start by its definition: from ``since``, step to the since of the listing in force the
-    day before, until there is none. One evaluation per renewal (at most 1 000 steps)."""
+    day before, until there is none (or ``stop_at`` is reached). One evaluation per renewal (at most
+    1 000 steps)."""
     start = listing.since
     for _ in range(1000):
+        if _reached(start, stop_at):
+            return start
         if tick is not None:
             tick()
         before = evaluate(lp, subject, records, amendments, start - timedelta(days=1), schemes)
@@ -230,7 +243,8 @@ def _at_most_zero(rule: ScoreRule) -> bool:
 
 
 def _jump_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendments: Sequence[Amendment],
-               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None) -> date:
+               listing: Listing, schemes: SchemeRegistry | None, tick: Callable[[], None] | None,
+               stop_at: date | None = None) -> date:
     """:func:`_walk_back` for a monotone entry, jumping over many renewals per step.
 
     For a monotone entry two facts hold (``listed(K, d)``: the list holds on day ``d`` evaluated over the
@@ -260,7 +274,7 @@ def _jump_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendm
         out = evaluate(lp, subject, known, amendments, day, schemes)
         return next((x for x in out.listings if x.list_id == listing.list_id), None)
 
-    while True:
+    while not _reached(start, stop_at):
         top = bisect_left(asc, start) - 1  # the last decision date before the start
         if top < 0:
             return start  # nothing decided before: nothing listed
@@ -292,6 +306,7 @@ def _jump_back(lp: LoadedPolicy, subject: str, records: Sequence[Record], amendm
                 good, found = mid, probe
         assert found.since < start  # a since is a decision date <= day < start: the walk moves back
         start = found.since
+    return start
 
 
 def blocking_cases(listing: Listing, cases: Iterable[CaseView], as_of: date) -> list[CaseView]:

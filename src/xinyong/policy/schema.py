@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from xinyong.model.assessment import Effect, ListKind
 from xinyong.model.base import Frozen
 from xinyong.model.catalogue import ID_PATTERN, Severity
+from xinyong.model.effects import Effect, ListKind
 from xinyong.model.identifiers import SubjectKind
 
 ACTION_PATTERN = ID_PATTERN

@@ -12,10 +12,15 @@ Who pays for what. The flusher shares the GIL with the event loop: whatever Pyth
 entry is time the loop waits, and the waits land on a few requests (the tail), not on all. So an entry's
 canonical text (everything hashed but its ``seq`` and the previous hash: :meth:`AuditEntry.prepare`) is
 built when it is buffered, on the request that caused it, spread evenly; the flusher is left numbering,
-one sha256 over a short text per entry, and the insert.
+one sha256 over a short text per entry, and the insert (:meth:`Store.append_audit_group`: flat rows, no
+entry object per row). It also remembers the head it wrote, so the store finds the head with two key
+lookups instead of a scan of ``seq`` (checked each time: another writer's entries are never skipped).
+The rest of a group's cost is the store's per-commit work, which grows with the number of groups, not
+of entries: fewer, larger groups are cheaper, and ``max_delay`` bounds how few.
 
-Durability window: entries not yet flushed — at most ``max_delay`` seconds' worth (default 0.05 s), or
-``max_entries`` — are lost if the process dies without a clean shutdown (SIGKILL, power loss). Writes
+Durability window: entries not yet stored are lost if the process dies without a clean shutdown (SIGKILL,
+power loss): the group being gathered (up to ``max_delay`` seconds' worth, default 0.05 s, or
+``max_entries``) and the group being written, so about two intervals plus one group commit. Writes
 (records, amendments, keys) are not buffered: each commits with its own audit entry in one transaction.
 """
 
@@ -57,6 +62,8 @@ class AuditBuffer:
         self._thread: threading.Thread | None = None
         self.flushed = 0
         self.groups = 0
+        #: the chain head this buffer last wrote: where the store looks first for the head (a hint, checked)
+        self._head: tuple[int, str] | None = None
 
     def start(self) -> None:
         """Start the flusher thread (idempotent)."""
@@ -118,8 +125,9 @@ class AuditBuffer:
             if not group:
                 return 0
             try:
-                self.store.append_audit(group)
+                self._head = self.store.append_audit_group(group, self._head[0] if self._head else None)
             except BaseException:
+                self._head = None
                 with self._mutex:  # keep them for the next attempt, in order (and their age)
                     self._pending[:0] = group
                     self._oldest = oldest

@@ -64,7 +64,7 @@ class Online:
         self.store = store
         self.public_url = public_url  # where the public reaches this register (printed on credit reports)
         self.registry = Registry(store, actor="http")
-        self.principals = Principals(store, self.registry.schemes)
+        self.principals = Principals(store, self.registry.schemes, registry=self.registry)
         self.audit = audit or AuditBuffer(store)
         self.fixed_as_of = as_of
         self.max_batch = max_batch
@@ -72,6 +72,10 @@ class Online:
         self._index: DecisionIndex | None = None
         self._keys: dict[str, str] = {}
         self.follow_interval = follow_interval
+        #: whether another process may create or revoke keys while this one serves: not on a DuckDB file,
+        #: which one process at a time opens for writing (this one), so every key change goes through
+        #: ``self.principals`` and re-reading the key table on each follow would find nothing new
+        self._keys_shared = store.dialect != "duckdb"
         self._effects: dict[str, int] = {}
         self._ingested: dict[str, int] = {}
         self.checkpointer = checkpointer
@@ -233,12 +237,14 @@ class Online:
 
     def follow(self) -> int:
         """Apply other processes' writes: re-assess the subjects the store's change sequence names since
-        the index's head (another API worker, a CLI ingest, a reviewer). Returns how many."""
+        the index's head (another API worker, a CLI ingest, a reviewer), and re-read the live keys where
+        another process can change them. Returns how many subjects."""
         idx = self._index
         if idx is None:
             return 0
         with self.store.lock:
-            self.principals.reload()  # keys revoked or created by another process
+            if self._keys_shared:
+                self.principals.reload()  # keys revoked or created by another process
             head, changed = self.store.changed_subjects(idx.seq)
             if len(changed) > REASSESS_LIMIT:  # a bulk load elsewhere: rebuild from a batch evaluation
                 self._index = self.registry.decision_index(idx.as_of)

@@ -25,13 +25,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from xinyong.audit import utc_now
 from xinyong.model.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from xinyong.model.identifiers import SchemeRegistry, default_schemes
 from xinyong.policy.decide import action_covers
 from xinyong.policy.schema import ACTION_PATTERN
-from xinyong.store.protocol import KeyRow, Store
+from xinyong.store.protocol import FullStore, KeyRow
+
+if TYPE_CHECKING:
+    from xinyong.policy.loader import LoadedPolicy
+    from xinyong.service.registry import Registry
 
 KEY_PREFIX = "xy_"
 
@@ -125,12 +130,24 @@ class Principals:
     this process), so authentication costs a sha256 and a dict lookup, not a query.
     """
 
-    def __init__(self, store: Store, schemes: SchemeRegistry | None = None) -> None:
+    def __init__(self, store: FullStore, schemes: SchemeRegistry | None = None, *,
+                 registry: Registry | None = None) -> None:
         self.keys = store.keys
         self.store = store
         self.schemes = schemes or default_schemes()
+        self._registry = registry
         self._live: dict[str, Principal] | None = None
         self._mutex = threading.Lock()
+
+    @property
+    def registry(self) -> Registry:
+        """The registry whose published policies say which actions are governed (the service's own, when
+        it passes it: its versions are loaded once, not on every key)."""
+        if self._registry is None:
+            from xinyong.service.registry import Registry
+
+            self._registry = Registry(self.store, schemes=self.schemes)
+        return self._registry
 
     def create(self, name: str, role: Role | str, *, source: str | None = None, subject: str | None = None,
                actions: Iterable[str] = (), by: str = "cli", holder: str | None = None,
@@ -176,13 +193,21 @@ class Principals:
                 self._live[row.key_hash] = principal
         return principal, key
 
+    def governed_actions(self) -> set[str]:
+        """The actions the measures of the policies in force govern: of each policy, the version in force
+        today and its latest (published to take effect later), never a version they superseded."""
+        in_force: dict[str, LoadedPolicy] = {}
+        for day in (utc_now().date(), None):
+            try:
+                in_force.update({lp.policy.ref: lp for lp in self.registry.policies(day)})
+            except NotFound:
+                continue  # nothing published, or nothing in force yet
+        return {m.action for lp in in_force.values() for m in lp.policy.measures}
+
     def _refuse_ungoverned(self, actions: tuple[str, ...]) -> None:
         """A relying party registers only for actions a published measure governs (the action itself, a
         sub-action, or a family of them): a key for anything else would check what no rule restricts."""
-        from xinyong.policy.loader import load_policy_text
-
-        governed = {m.action for pv in self.store.policy_versions()
-                    for m in load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml").policy.measures}
+        governed = self.governed_actions()
         for a in actions:
             if not any(action_covers(g, a) or action_covers(a, g) for g in governed):
                 raise InvalidInput(f"no published measure governs action {a!r}; a relying party registers for "
@@ -255,7 +280,7 @@ class DemoKey:
     key: str
 
 
-def create_demo_keys(store: Store, subject: str) -> dict[str, DemoKey]:
+def create_demo_keys(store: FullStore, subject: str) -> dict[str, DemoKey]:
     """Keys for the demo server: an airline, a court enforcement bureau, one subject, two reviewers (an appeal
     goes to the one who did not decide the objection), an admin."""
     p = Principals(store)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xinyong.model.assessment import Listing
+from xinyong.model.catalogue import Catalogue
 from xinyong.model.errors import NotFound
 from xinyong.model.record import Record
 from xinyong.policy.casework import notice_period_lists
@@ -110,6 +111,23 @@ def mask_name(name: str | None, kind: str) -> str | None:
     return family + "*"
 
 
+class Grounds:
+    """What a reason may name, per record type of one catalogue: its name and how long after the decision
+    a record of it may be published. Built once per catalogue, not per subject."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.window = {t.id: t.publication_days for t in catalogue.record_types}
+        self.names = {t.id: t.name for t in catalogue.record_types}
+
+    def reason(self, listing: Listing, records: Sequence[Record], as_of: date) -> str:
+        """See :func:`listing_reason`."""
+        behind = {r.id: r.type for r in records
+                  if as_of < r.decided + timedelta(days=self.window.get(r.type, 0))}
+        counts = Counter(behind[i] for i in listing.triggered_by if i in behind)
+        grounds = [f"{self.names.get(t, t)} ({t})" + (f" x{n}" if n > 1 else "") for t, n in sorted(counts.items())]
+        return f"{', '.join(grounds) or 'own records'}; rule: {listing.rule}"
+
+
 def listing_reason(lp: LoadedPolicy, listing: Listing, records: Sequence[Record], as_of: date) -> str:
     """The subject's own ground for a listing: the types of its records behind it (by catalogue name,
     counted) and the list's rule, e.g. ``Refusal to perform (court.refuse_perform); rule: a record of
@@ -118,25 +136,20 @@ def listing_reason(lp: LoadedPolicy, listing: Listing, records: Sequence[Record]
     Only records the catalogue lets be published, and only within their publication window (its
     ``publication_days`` after the decision), are named: a listing may rest on records that are not
     themselves public, and the register must not name them (the rule, which is public, still shows)."""
-    window = {t.id: t.publication_days for t in lp.catalogue.record_types}
-    behind = {r.id: r.type for r in records
-              if as_of < r.decided + timedelta(days=window.get(r.type, 0))}
-    counts = Counter(behind[i] for i in listing.triggered_by if i in behind)
-    names = {t.id: t.name for t in lp.catalogue.record_types}
-    grounds = [f"{names.get(t, t)} ({t})" + (f" x{n}" if n > 1 else "") for t, n in sorted(counts.items())]
-    return f"{', '.join(grounds) or 'own records'}; rule: {listing.rule}"
+    return Grounds(lp.catalogue).reason(listing, records, as_of)
 
 
 def listing_reasons(registry: Registry, lp: LoadedPolicy, list_id: str, subjects: Sequence[str],
                     as_of: date) -> dict[str, str]:
     """subject → :func:`listing_reason` of its listing on ``list_id`` as of ``as_of``, each evaluated from
     the subject's own file (a page of a published list: bounded)."""
+    grounds = Grounds(lp.catalogue)
     out: dict[str, str] = {}
     for key, (records, amendments, _) in registry.store.cases.files_of(list(subjects)).items():
         a = evaluate(lp, key, records, amendments, as_of, registry.schemes)
         listing = next((x for x in a.listings if x.list_id == list_id), None)
         if listing is not None:
-            out[key] = listing_reason(lp, listing, records, as_of)
+            out[key] = grounds.reason(listing, records, as_of)
     return out
 
 
@@ -170,5 +183,5 @@ def public_page(registry: Registry, list_id: str, as_of: date, limit: int | None
     return PublicPage(ldef, lp.policy.ref, as_of, len(rows), entries, note)
 
 
-__all__ = ["PublicEntry", "PublicPage", "in_force_rows", "listing_reason", "listing_reasons", "mask_name",
+__all__ = ["Grounds", "PublicEntry", "PublicPage", "in_force_rows", "listing_reason", "listing_reasons", "mask_name",
            "public_entry", "public_page", "published_rows"]

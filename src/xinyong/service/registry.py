@@ -23,7 +23,7 @@ from xinyong.model.runs import RunSummary
 from xinyong.policy.decide import PolicyState, decide_states
 from xinyong.policy.evaluate import evaluate
 from xinyong.policy.lint import lint, lint_catalogue
-from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_policy_text
+from xinyong.policy.loader import LoadedPolicy, find_policy_files, load_policy, load_published
 from xinyong.policy.procedure import in_force_only, listing_statuses
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.index_build import build_index
@@ -89,8 +89,7 @@ class Registry:
     def versions(self) -> list[LoadedPolicy]:
         """Every published version, in publication order, loaded once from the texts the store kept."""
         if self._versions is None:
-            self._versions = [load_policy_text(pv.document, pv.catalogue, f"{pv.policy}.yaml")
-                              for pv in self.store.policy_versions()]  # oldest first
+            self._versions = [load_published(pv) for pv in self.store.policy_versions()]  # oldest first
         return self._versions
 
     def policies(self, as_of: date | None = None) -> list[LoadedPolicy]:

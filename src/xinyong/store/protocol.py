@@ -183,7 +183,11 @@ class Store(Protocol):
         """Chain entries onto the stored head (seq numbers are assigned here) and store them."""
         ...
 
-    def audit_head(self) -> tuple[int, str]: ...
+    def append_audit_group(self, entries: Sequence[AuditEntry], near: int | None = None) -> tuple[int, str]:
+        """:meth:`append_audit` for a group of read entries; returns only the new head (seq, hash)."""
+        ...
+
+    def audit_head(self, near: int | None = None) -> tuple[int, str]: ...
 
     def audit_entries(self, after_seq: int = 0) -> Iterator[ChainedEntry]:
         """Every stored entry in ``seq`` order, streamed (constant memory)."""
@@ -230,10 +234,9 @@ class CaseStore(Protocol):
 
 #: The Arrow schema of a checked batch: valid rows only, unique by ``id`` (the first row of a duplicate
 #: kept), every value already canonical. ``row`` is the 1-based data row of the file (for reports);
-#: ``key`` is the 60-bit dedup key of the id (``int(id[:15], 16)``); ``source`` is the same for every
-#: row of a batch and passed separately.
+#: ``source`` is the same for every row of a batch and passed separately.
 CHECKED_SCHEMA = pa.schema([
-    ("row", pa.int64()), ("id", pa.string()), ("key", pa.int64()), ("subject", pa.string()),
+    ("row", pa.int64()), ("id", pa.string()), ("subject", pa.string()),
     ("scheme", pa.string()), ("kind", pa.string()), ("type", pa.string()), ("occurred", pa.date32()),
     ("decided", pa.date32()), ("document", pa.string()), ("amount", pa.decimal128(18, 2)),
 ])
@@ -301,6 +304,14 @@ class RunStates(Protocol):
         """``RUN_STATE_SCHEMA`` rows of the run's subjects whose tier is one of ``tiers`` or who are
         listed, in force at the run's as-of date, on one of ``lists``: the tier (if one of ``tiers``)
         and those lists. Everyone else's state reads as blank to a caller that asked for these."""
+        ...
+
+    def replay_listings(self, subjects: Sequence[str], records_table: str, subjects_table: str,
+                        queries: Sequence[str]) -> list[list[tuple[str, str, date]]]:
+        """Run read-only ``queries`` (compiled listings of a policy as of some day: ``subject, list, kind,
+        since, until``) over the files of ``subjects`` only: their subject rows (``id, kind``) and records
+        (``subject, id, type, decided, amount``) are first copied into temporary tables of the names
+        given, which the queries read instead of the register. Per query, its ``(subject, list, since)``."""
         ...
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from xinyong.audit import GENESIS, AuditEntry, ChainedEntry, chain, renumber
+from xinyong.audit import GENESIS, AuditEntry, ChainedEntry, chain, chain_rows, renumber
 
 AUDIT_COLUMNS = ("seq", "at", "actor", "action", "subject", "purpose", "detail", "prev_hash", "hash")
 
@@ -56,8 +56,32 @@ class SqlAudit:
             self._insert("audit_log", AUDIT_COLUMNS, audit_rows(chained))
         return chained
 
-    def audit_head(self) -> tuple[int, str]:
-        """(count, hash of the last entry): what a checkpoint signs (0 and the genesis hash if empty)."""
+    def append_audit_group(self, entries: Sequence[AuditEntry], near: int | None = None) -> tuple[int, str]:
+        """:meth:`append_audit` for a server's group of read entries: the same chain, stored the same way,
+        but no entry object is made per row, and only the new head ``(seq, hash)`` is returned; the
+        caller passes its ``seq`` back as ``near`` next time (:meth:`audit_head`)."""
+        if not entries:
+            return self.audit_head(near)
+        entries = [_storable(e) for e in entries]
+        with self.transaction():
+            self._lock_audit_head()
+            last_seq, prev = self.audit_head(near)
+            rows = chain_rows(entries, last_seq + 1, prev)
+            self._insert("audit_log", AUDIT_COLUMNS, rows)
+        return rows[-1][0], rows[-1][8]
+
+    def audit_head(self, near: int | None = None) -> tuple[int, str]:
+        """(count, hash of the last entry): what a checkpoint signs (0 and the genesis hash if empty).
+
+        ``near`` is the head's ``seq`` as last seen (by a server's audit flusher, say). Numbers have no
+        gaps (each entry is the head's plus one, and ``seq`` is the key), so if entry ``near`` is stored
+        and ``near + 1`` is not, ``near`` is the head: two key lookups, where finding the largest ``seq``
+        reads the whole column on DuckDB. Otherwise (another writer appended since, the entry seen was
+        rolled back) it is the full query: a stale ``near`` costs a query, never a wrong head."""
+        if near:
+            found = self._query("SELECT seq, hash FROM audit_log WHERE seq IN (?, ?)", [near, near + 1])
+            if len(found) == 1 and int(found[0][0]) == near:
+                return near, str(found[0][1])
         head = self._one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         return (int(head[0]), str(head[1])) if head else (0, GENESIS)
 
@@ -106,7 +130,7 @@ def _storable(e: AuditEntry) -> AuditEntry:
 
     # the canonical text (prepared once per entry) spells a NUL in any string as \u0000: its absence
     # clears the entry without walking ``detail``; its presence may be a literal backslash, so then walk
-    if "\\u0000" not in e.canonical():
+    if not e.may_hold_nul():
         return e
     if not has_nul((e.actor, e.action, e.subject, e.purpose)) and not has_nul(dict(e.detail)):
         return e

@@ -371,6 +371,25 @@ class SqlStore(SqlAudit):
             "AND l.since <= r.as_of AND r.as_of < l.until ORDER BY l.subject", [run, list_id])
         return [ListingRow(*r) for r in rows]
 
+    def replay_listings(self, subjects: Sequence[str], records_table: str, subjects_table: str,
+                        queries: Sequence[str]) -> list[list[tuple[str, str, date]]]:
+        """RunStates: compiled listing queries over a few subjects' files, copied once into temporary
+        tables (DuckDB finds the records by the integer subject number, PostgreSQL by its subject index)."""
+        keys = sorted(set(subjects))
+        if not keys or not queries:
+            return [[] for _ in queries]
+        with self.transaction():  # a failure rolls the temporary tables back with the rest
+            self._run(f"CREATE TEMPORARY TABLE {subjects_table} AS SELECT id, kind, sid FROM subjects "
+                      "WHERE id = ANY(?)", [keys])
+            match, arg = ("sid", [r[0] for r in self._query(f"SELECT sid FROM {subjects_table}")]) \
+                if self.dialect == "duckdb" else ("subject", keys)
+            self._run(f"CREATE TEMPORARY TABLE {records_table} AS SELECT subject, id, type, decided, amount "
+                      f"FROM records WHERE {match} = ANY(?)", [arg])
+            out = [[(r[0], r[1], r[3]) for r in self._query(q)] for q in queries]
+            self._run(f"DROP TABLE {records_table}")
+            self._run(f"DROP TABLE {subjects_table}")
+        return out
+
     def assessment_of(self, subject: str, run: str) -> AssessmentRow | None:
         row = self._one("SELECT score, tier FROM assessments WHERE run = ? AND subject = ?", [run, subject])
         listings = self._query("SELECT run, subject, list, kind, since, until FROM listings WHERE run = ? "

@@ -160,15 +160,15 @@ class RecordValidator:
                 rejects.extend(self._reasons(file, {**v, **flags}))
         ids = (good.select(["row", "id", "skey"]).rename_columns(["row", "id", "subject"]).sort_by("row")
                if with_ids else None)
-        if valid and pc.count_distinct(good.column("key")).as_py() != valid:
-            # the same record twice in one batch: keep the first (a 60-bit key collision is kept apart)
+        if valid and pc.count_distinct(good.column("id")).as_py() != valid:
+            # the same record twice in one batch: keep the first
             con.register("_xy_good", good)
             try:
                 good = con.sql("SELECT * FROM _xy_good QUALIFY row_number() OVER (PARTITION BY id ORDER BY row) "
                                "= 1 ORDER BY row").to_arrow_table()
             finally:
                 con.unregister("_xy_good")
-        checked = good.select(["row", "id", "key", "skey", "scheme", "kind", "type", "occ", "dec", "document",
+        checked = good.select(["row", "id", "skey", "scheme", "kind", "type", "occ", "dec", "document",
                                "amt"]).rename_columns(CHECKED_SCHEMA.names)
         return Validated(batch.num_rows, valid, rejects, checked.cast(CHECKED_SCHEMA), ids)
 
@@ -212,7 +212,7 @@ class RecordValidator:
                 .append_column("ctrl", _control_chars(batch.column("document"))))
 
     def _validate_sql(self, batch: pa.Table) -> str:
-        """One pass: every check, and the record id and dedup key of the rows that pass."""
+        """One pass: every check, and the record id of the rows that pass."""
         src = _lit(self.source)
         rid = ("substr(sha256(concat_ws(chr(31), skey, " + src + ", type, CAST(occ AS VARCHAR), "
                "CAST(dec AS VARCHAR), document, coalesce(CAST(amt AS VARCHAR), ''))), 1, 32)")
@@ -250,10 +250,8 @@ f AS (
     {amt_ok} AS amt_ok
   FROM k LEFT JOIN _xy_types t ON t.id = k.type),
 g AS (
-  SELECT *, ({" AND ".join(FLAGS)}) AS ok FROM f),
-h AS (
-  SELECT *, CASE WHEN ok THEN {rid} END AS id FROM g)
-SELECT *, CAST('0x' || substr(id, 1, 15) AS BIGINT) AS key FROM h"""
+  SELECT *, ({" AND ".join(FLAGS)}) AS ok FROM f)
+SELECT *, CASE WHEN ok THEN {rid} END AS id FROM g"""
 
     def _reasons(self, file: str, r: dict[str, object]) -> Iterator[RejectRow]:
         def shown(fld: str) -> str:
