@@ -22,7 +22,7 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadfile --cov=xinyong.model --cov=xinyong.policy --cov-report=term-missing:skip-covered --cov-fail-under=90 tests
+	$(BIN)/pytest -q -n 2 --dist loadfile --cov=xinyong.model --cov=xinyong.policy --cov-report=term-missing:skip-covered --cov-fail-under=90 --durations=15 tests
 
 test: lint typecheck imports unit
 

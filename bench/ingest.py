@@ -147,7 +147,7 @@ STAGES = (("dedup probe", ("record_keys WHERE", "ANTI JOIN record_keys")),
 
 def profile(db: Path, path: Path, batch_rows: int | None) -> dict[str, tuple[float, float]]:
     """Where one ingest's seconds go, (wall, CPU) per stage: the steps ``ingest_files`` runs, taken one
-    after the other (no validating thread, so the stages add up), the store's statements timed by SQL."""
+    after the other (so the stages add up), the store's statements timed by SQL."""
     import uuid
 
     from xinyong.model.identifiers import default_schemes
@@ -305,7 +305,7 @@ def profile_text(args: argparse.Namespace, work: Path, paths: dict[str, Path], f
             total = sum(w for w, _ in stages.values())
             out.append(f"\nprofile, {fmt}, {n:,} rows, stages one after the other (wall s, CPU s of all threads):")
             out += [f"  {wall:6.2f} {cpu:6.2f}  {name}" for name, (wall, cpu) in stages.items()]
-            out.append(f"  {total:6.2f}         total ({n / total / 1e6:.2f} M rows/s without the validating thread)")
+            out.append(f"  {total:6.2f}         total ({n / total / 1e6:.2f} M rows/s, stages in sequence)")
     return "\n".join(out) + "\n"
 
 
