@@ -24,6 +24,8 @@ from xinyong.policy.loader import load_policy
 from xinyong.service.cases import CaseService
 from xinyong.service.decisions import DecisionIndex
 from xinyong.service.demo import DEMO_AS_OF, build_demo
+from xinyong.service.index_build import build_index
+from xinyong.service.index_due import apply_due_process
 from xinyong.service.registry import Registry
 
 from ..conftest import Stores
@@ -68,6 +70,13 @@ def test_the_index_decides_like_check_for_every_subject(stores: Stores, tmp_path
         case = subject_side.object(rejected, "list:procurement_blacklist", "not ours", AS_OF - timedelta(days=20))
         reviewer.decide(case.id, CaseStatus.REJECTED, "the documents match", AS_OF - timedelta(days=10))
         reg.evaluate(AS_OF)  # a snapshot after the cases: due process is the index's to apply
+        # due process by one query per day of the notice period, and by reading and walking each file
+        policies = reg.policies(AS_OF)
+        runs = [r for lp in policies if (r := store.latest_run(lp.policy.id, AS_OF)) is not None]
+        by_query, by_file = (build_index(store, policies, [r.run for r in runs], AS_OF) for _ in range(2))
+        assert apply_due_process(by_query, store, runs, AS_OF, reg.schemes) == \
+            apply_due_process(by_file, store, runs, AS_OF, reg.schemes, max_replay_days=0) > 0
+        assert dict(by_query.states) == dict(by_file.states)
         store.add_records([_fraud(late, AS_OF - timedelta(days=40), 6)])  # after it: the change sequence
 
         index = reg.decision_index(AS_OF)

@@ -62,3 +62,32 @@ def test_the_version_in_force_counts_until_its_successor_takes_effect(stores: St
 def test_nothing_is_governed_in_an_empty_register(stores: Stores) -> None:
     with stores.open() as store, pytest.raises(InvalidInput, match="no published measure governs"):
         Principals(store).create("Airline", Role.RELYING_PARTY, actions=[FLIGHT], by="test")
+
+
+def test_a_version_another_process_published_counts_at_once(stores: Stores, tmp_path: Path) -> None:
+    """The service's registry keeps its loaded versions; key registration still sees what the store holds."""
+    with stores.open() as store:
+        service = Registry(store, actor="http")
+        service.publish([ROOT / "policies/shixin.yaml"])
+        keys = Principals(store, registry=service)
+        keys.create("Ferry line", Role.RELYING_PARTY, actions=[SHIP], by="test")  # loads and keeps 2026.1
+        Registry(store, actor="cli").publish([_version(tmp_path, "2026.2", None)])  # as another process would
+        with pytest.raises(InvalidInput, match=r"no published measure governs action 'transport\.ship"):
+            keys.create("Another ferry line", Role.RELYING_PARTY, actions=[SHIP], by="test")
+
+
+def test_the_services_day_decides_which_version_is_in_force(stores: Stores, tmp_path: Path) -> None:
+    """A service with a fixed as-of date (the demo) governs by the versions in force on that date, not on
+    the calendar's: the successor dated later has not yet dropped the measure there."""
+    from datetime import date
+
+    with stores.open() as store:
+        reg = Registry(store, actor="office")
+        reg.publish([ROOT / "policies/shixin.yaml"])
+        reg.publish([_version(tmp_path, "2026.2", "2030-01-01")])
+        reg.publish([_version(tmp_path, "2026.3", "2031-01-01")])  # the latest also drops it
+        on_2030 = Principals(store, registry=reg, today=lambda: date(2030, 6, 1))
+        with pytest.raises(InvalidInput, match="no published measure governs"):
+            on_2030.create("Ferry line", Role.RELYING_PARTY, actions=[SHIP], by="test")
+        earlier = Principals(store, registry=reg, today=lambda: date(2029, 6, 1))
+        assert earlier.create("Ferry line", Role.RELYING_PARTY, actions=[SHIP], by="test")[0].actions == (SHIP,)

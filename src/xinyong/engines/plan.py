@@ -48,7 +48,7 @@ REPLAY_RECORDS, REPLAY_SUBJECTS = "xy_replay_records_tbl", "xy_replay_subjects_t
 #: (policy object, dialect, amended, day) → (the policy, text); keyed by the object, which the entry keeps
 #: alive, since two stores may hold different texts under one id and version
 _REPLAY_CACHE: dict[tuple[int, str, bool, date], tuple[LoadedPolicy, str]] = {}
-_REPLAY_CACHE_SIZE = 256
+_REPLAY_CACHE_SIZE = 512  # a few policies' notice periods (index_due replays at most 64 days each)
 
 
 def plan_replay(lp: LoadedPolicy, day: date, dialect: str, *, amended: bool, records: str, subjects: str) -> str:

@@ -40,12 +40,16 @@ from xinyong.service.decisions import DecisionIndex
 from xinyong.store.protocol import AssessmentRun, FullStore
 
 _DAY = timedelta(days=1)
+#: Notice periods this long or longer are not replayed day by day (one compiled query per day of the
+#: period): their candidates' files are read and walked one subject at a time, as for an objection.
+MAX_REPLAY_DAYS = 64
 
 
 def apply_due_process(index: DecisionIndex, store: FullStore, runs: Sequence[AssessmentRun], as_of: date,
-                      schemes: SchemeRegistry) -> int:
+                      schemes: SchemeRegistry, *, max_replay_days: int = MAX_REPLAY_DAYS) -> int:
     """Take the listings not in force as of ``as_of`` out of ``index``; returns how many subjects were
-    looked at (the candidates holding a list due process can change)."""
+    looked at (the candidates holding a list due process can change). A policy whose notice period is
+    ``max_replay_days`` or longer has its candidates' files walked one subject at a time instead."""
     watched: list[frozenset[str]] = []
     first_day: list[date] = []  # an episode started on or before it has served its notice period
     candidates: set[str] = set()
@@ -62,6 +66,9 @@ def apply_due_process(index: DecisionIndex, store: FullStore, runs: Sequence[Ass
         return 0
     # no list named, so only the subjects with an objection open as of the date
     by_file = set(recheck) & set(store.cases.subjects_to_recheck(runs[0].run, [], as_of, as_of))
+    for i, held in enumerate(watched):
+        if (as_of - first_day[i]).days >= max_replay_days:  # a long notice period: one query per day would
+            by_file |= {s for s in recheck if held & index.state(s)[i][1]}  # cost more than the files
     out: dict[str, list[set[str]]] = {s: [set() for _ in runs] for s in recheck}
     amended = store.has_amendments(as_of)
     for i, lp in enumerate(index.policies):

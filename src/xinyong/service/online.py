@@ -64,7 +64,7 @@ class Online:
         self.store = store
         self.public_url = public_url  # where the public reaches this register (printed on credit reports)
         self.registry = Registry(store, actor="http")
-        self.principals = Principals(store, self.registry.schemes, registry=self.registry)
+        self.principals = Principals(store, self.registry.schemes, registry=self.registry, today=self.today)
         self.audit = audit or AuditBuffer(store)
         self.fixed_as_of = as_of
         self.max_batch = max_batch

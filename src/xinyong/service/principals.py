@@ -21,9 +21,9 @@ import re
 import secrets
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -131,11 +131,12 @@ class Principals:
     """
 
     def __init__(self, store: FullStore, schemes: SchemeRegistry | None = None, *,
-                 registry: Registry | None = None) -> None:
+                 registry: Registry | None = None, today: Callable[[], date] = date.today) -> None:
         self.keys = store.keys
         self.store = store
         self.schemes = schemes or default_schemes()
         self._registry = registry
+        self.today = today  # the service's day (fixed in the demo and tests), as decisions use it
         self._live: dict[str, Principal] | None = None
         self._mutex = threading.Lock()
 
@@ -195,9 +196,11 @@ class Principals:
 
     def governed_actions(self) -> set[str]:
         """The actions the measures of the policies in force govern: of each policy, the version in force
-        today and its latest (published to take effect later), never a version they superseded."""
+        today and its latest (published to take effect later), never a version they superseded. The
+        versions are those the store holds now (another process may have published since)."""
+        self.registry.versions(current=True)
         in_force: dict[str, LoadedPolicy] = {}
-        for day in (utc_now().date(), None):
+        for day in (self.today(), None):
             try:
                 in_force.update({lp.policy.ref: lp for lp in self.registry.policies(day)})
             except NotFound:

@@ -86,8 +86,15 @@ class Registry:
         self._versions = None
         return out
 
-    def versions(self) -> list[LoadedPolicy]:
-        """Every published version, in publication order, loaded once from the texts the store kept."""
+    def versions(self, *, current: bool = False) -> list[LoadedPolicy]:
+        """Every published version, in publication order, loaded once from the texts the store kept.
+
+        ``current``: first ask the store which versions it holds, and load again if another process
+        published since (a long-running service answering a question that must not use stale rules)."""
+        if current and self._versions is not None:
+            stored = [(pv.policy, pv.version) for pv in self.store.policy_versions()]
+            if stored != [(lp.policy.id, lp.policy.version) for lp in self._versions]:
+                self._versions = None
         if self._versions is None:
             self._versions = [load_published(pv) for pv in self.store.policy_versions()]  # oldest first
         return self._versions
